@@ -1,0 +1,394 @@
+//! A private X server (Xvfb) for when there is no `DISPLAY` to stream, and for tests.
+//!
+//! Owns the Xvfb child process: starts it with `-displayfd` so the server itself picks a free
+//! display number (no guessing, no races on lock files), and stops it on drop. It does not talk
+//! X11: capture, input and RandR resizing connect to [`VirtualDisplay::name`] like to any other
+//! server.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long Xvfb may take to announce its display number before we give up.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a stopping Xvfb gets to clean up its socket and lock file before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Xvfb's own limit on a screen side (`MAXSCREENSIZE`-like; X11 coordinates are 16-bit signed).
+const MAX_SIDE: u32 = 32767;
+
+/// Keep this much of Xvfb's stderr to explain a failure.
+const STDERR_TAIL: usize = 4096;
+
+/// Why a virtual display could not be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DisplayError {
+    /// The `Xvfb` binary is not on `PATH`.
+    #[error("Xvfb not found: install xvfb (Debian/Ubuntu: apt-get install xvfb)")]
+    NotInstalled,
+    /// The requested screen size is not one Xvfb can make.
+    #[error("invalid virtual screen size {width}x{height}: each side must be 1..={MAX_SIDE}")]
+    InvalidSize {
+        /// Requested width in pixels.
+        width: u32,
+        /// Requested height in pixels.
+        height: u32,
+    },
+    /// Starting the process failed for another reason than a missing binary.
+    #[error("could not start Xvfb: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// Xvfb exited before announcing a display.
+    #[error("Xvfb exited before it was ready ({status}): {stderr}")]
+    Exited {
+        /// How it ended.
+        status: ExitStatus,
+        /// The end of what it wrote to stderr.
+        stderr: String,
+    },
+    /// Xvfb did not announce a display in time.
+    #[error("Xvfb did not report a display number within {timeout:?}: {stderr}")]
+    Timeout {
+        /// How long we waited.
+        timeout: Duration,
+        /// The end of what it wrote to stderr.
+        stderr: String,
+    },
+    /// Xvfb wrote something other than a display number on the `-displayfd` channel.
+    #[error("Xvfb reported an unreadable display number {0:?}")]
+    BadDisplayNumber(String),
+}
+
+/// A running Xvfb server that lives as long as this value.
+///
+/// ```no_run
+/// # use selkies_rs::capture::display::VirtualDisplay;
+/// let display = VirtualDisplay::start(1920, 1080)?;
+/// println!("streaming {}", display.name()); // ":N"
+/// # Ok::<(), selkies_rs::capture::display::DisplayError>(())
+/// ```
+#[derive(Debug)]
+pub struct VirtualDisplay {
+    child: Child,
+    number: u32,
+    width: u32,
+    height: u32,
+}
+
+impl VirtualDisplay {
+    /// Starts `Xvfb` with one `width`x`height` 24-bit screen and RandR, MIT-SHM, DAMAGE, XFIXES
+    /// and XTEST enabled, and waits (up to [`START_TIMEOUT`]) until it accepts clients.
+    ///
+    /// # Errors
+    /// [`DisplayError::NotInstalled`] when there is no `Xvfb` on `PATH`, [`DisplayError::InvalidSize`]
+    /// for a side of 0 or above 32767, and the other variants when Xvfb fails or hangs; they carry
+    /// the end of its stderr.
+    pub fn start(width: u32, height: u32) -> Result<Self, DisplayError> {
+        if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
+            return Err(DisplayError::InvalidSize { width, height });
+        }
+        let mut child = Command::new("Xvfb")
+            // `-displayfd 1`: the server picks a free display and writes its number to our pipe
+            // once it accepts connections. Passing a separate pipe fd would need `pre_exec`.
+            .args(["-displayfd", "1", "-screen", "0"])
+            .arg(format!("{width}x{height}x24"))
+            .args([
+                "-nolisten",
+                "tcp",
+                "-noreset",
+                "-dpi",
+                "96",
+                "+extension",
+                "RANDR",
+                "+extension",
+                "MIT-SHM",
+                "+extension",
+                "DAMAGE",
+                "+extension",
+                "XFIXES",
+                "+extension",
+                "XTEST",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => DisplayError::NotInstalled,
+                _ => DisplayError::Spawn(e),
+            })?;
+
+        let stderr_tail = Arc::new(Mutex::new(String::new()));
+        if let Some(stderr) = child.stderr.take() {
+            drain_stderr(stderr, Arc::clone(&stderr_tail));
+        }
+        let (tx, rx) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            read_display_number(stdout, tx);
+        }
+
+        let tail = |tail: &Arc<Mutex<String>>| -> String {
+            tail.lock().map(|s| s.trim().to_owned()).unwrap_or_default()
+        };
+        let line = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                stop(&mut child);
+                return Err(DisplayError::Timeout {
+                    timeout: START_TIMEOUT,
+                    stderr: tail(&stderr_tail),
+                });
+            }
+            // stdout closed without a number: Xvfb is exiting.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = wait_timeout(&mut child, STOP_GRACE);
+                let status = match status {
+                    Some(status) => status,
+                    None => {
+                        stop(&mut child);
+                        return Err(DisplayError::Timeout {
+                            timeout: START_TIMEOUT,
+                            stderr: tail(&stderr_tail),
+                        });
+                    }
+                };
+                // The stderr thread may still be copying the last lines.
+                thread::sleep(Duration::from_millis(50));
+                return Err(DisplayError::Exited {
+                    status,
+                    stderr: tail(&stderr_tail),
+                });
+            }
+        };
+        let number = match line.trim().parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => {
+                stop(&mut child);
+                return Err(DisplayError::BadDisplayNumber(line));
+            }
+        };
+        tracing::debug!(
+            display = number,
+            pid = child.id(),
+            width,
+            height,
+            "Xvfb started"
+        );
+        Ok(Self {
+            child,
+            number,
+            width,
+            height,
+        })
+    }
+
+    /// The X display name, `":N"`, for `DISPLAY` or `xcb::Connection::connect`.
+    pub fn name(&self) -> String {
+        format!(":{}", self.number)
+    }
+
+    /// The display number `N` of `":N"`.
+    pub fn number(&self) -> u32 {
+        self.number
+    }
+
+    /// The process id of the Xvfb server.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The screen size Xvfb was started with (RandR may have changed it since).
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+}
+
+impl Drop for VirtualDisplay {
+    fn drop(&mut self) {
+        let number = self.number;
+        let pid = self.child.id();
+        if !stop(&mut self.child) {
+            // A killed Xvfb cannot remove its own lock and socket; they name our pid, so no
+            // other server owns them.
+            let lock = format!("/tmp/.X{number}-lock");
+            if lock_owner(Path::new(&lock)) == Some(pid) {
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{number}"));
+            }
+        }
+        tracing::debug!(display = number, pid, "Xvfb stopped");
+    }
+}
+
+/// Sends the first line of `stdout` (the display number) to `tx`, then keeps the pipe drained.
+fn read_display_number(stdout: ChildStdout, tx: mpsc::Sender<String>) {
+    let spawned = thread::Builder::new()
+        .name("xvfb-displayfd".into())
+        .spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(n) if n > 0 => {
+                    let _ = tx.send(line);
+                }
+                // EOF or error: dropping `tx` tells the waiter that Xvfb is gone.
+                _ => return,
+            }
+            drop(tx);
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start a thread to read Xvfb's display number");
+    }
+}
+
+/// Keeps the last [`STDERR_TAIL`] bytes of Xvfb's stderr; draining also keeps a chatty server
+/// from blocking on a full pipe.
+fn drain_stderr(mut stderr: impl Read + Send + 'static, tail: Arc<Mutex<String>>) {
+    let spawned = thread::Builder::new()
+        .name("xvfb-stderr".into())
+        .spawn(move || {
+            let mut buf = [0u8; 1024];
+            loop {
+                match stderr.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let Ok(mut t) = tail.lock() else { break };
+                        t.push_str(&String::from_utf8_lossy(&buf[..n]));
+                        if t.len() > STDERR_TAIL {
+                            let mut cut = t.len() - STDERR_TAIL;
+                            while !t.is_char_boundary(cut) {
+                                cut += 1;
+                            }
+                            t.drain(..cut);
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start a thread to read Xvfb's stderr");
+    }
+}
+
+/// Stops `child`: SIGTERM first so Xvfb removes its lock file and socket, SIGKILL if it lingers.
+/// Returns whether it ended on SIGTERM (or had already ended).
+fn stop(child: &mut Child) -> bool {
+    if let Ok(Some(_)) = child.try_wait() {
+        return true;
+    }
+    // std can only send SIGKILL; `kill(1)` sends SIGTERM without `unsafe`.
+    let termed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if termed && wait_timeout(child, STOP_GRACE).is_some() {
+        return true;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
+}
+
+/// Waits up to `timeout` for `child` to exit.
+fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+            _ => return None,
+        }
+    }
+}
+
+/// The pid written in an X server lock file (`/tmp/.XN-lock`: the pid as text).
+fn lock_owner(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xdpyinfo(name: &str) -> std::process::Output {
+        Command::new("xdpyinfo")
+            .args(["-display", name])
+            .output()
+            .expect("run xdpyinfo (Debian: x11-utils)")
+    }
+
+    fn alive(pid: u32) -> bool {
+        // A zombie still has a /proc entry; it is dead for our purposes.
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => !stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z')),
+            Err(_) => false,
+        }
+    }
+
+    #[test]
+    fn starts_and_is_reachable_with_the_requested_size() {
+        let display = VirtualDisplay::start(800, 600).expect("start Xvfb");
+        assert!(display.name().starts_with(':'));
+        assert_eq!(display.name(), format!(":{}", display.number()));
+        assert_eq!(display.size(), (800, 600));
+        let out = xdpyinfo(&display.name());
+        assert!(out.status.success(), "xdpyinfo failed: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("800x600 pixels"),
+            "unexpected xdpyinfo output:\n{text}"
+        );
+        for ext in ["RANDR", "MIT-SHM", "DAMAGE", "XFIXES", "XTEST"] {
+            assert!(text.contains(ext), "extension {ext} missing:\n{text}");
+        }
+        assert!(
+            text.contains("depth of root window:    24 planes"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn two_displays_get_different_numbers() {
+        let a = VirtualDisplay::start(320, 240).expect("start first Xvfb");
+        let b = VirtualDisplay::start(320, 240).expect("start second Xvfb");
+        assert_ne!(a.number(), b.number());
+        assert_ne!(a.pid(), b.pid());
+        assert!(xdpyinfo(&a.name()).status.success());
+        assert!(xdpyinfo(&b.name()).status.success());
+    }
+
+    #[test]
+    fn drop_stops_the_server_and_cleans_up() {
+        let display = VirtualDisplay::start(320, 240).expect("start Xvfb");
+        let (pid, number) = (display.pid(), display.number());
+        assert!(alive(pid));
+        drop(display);
+        assert!(!alive(pid), "Xvfb {pid} still running after drop");
+        // Not "`name` no longer answers": a parallel test may already have been given the number.
+        let lock = format!("/tmp/.X{number}-lock");
+        assert_ne!(lock_owner(Path::new(&lock)), Some(pid), "stale {lock}");
+    }
+
+    #[test]
+    fn rejects_impossible_sizes() {
+        assert!(matches!(
+            VirtualDisplay::start(0, 480),
+            Err(DisplayError::InvalidSize { .. })
+        ));
+        assert!(matches!(
+            VirtualDisplay::start(640, 40_000),
+            Err(DisplayError::InvalidSize { .. })
+        ));
+    }
+}

@@ -1,0 +1,173 @@
+//! MIT-SHM capture of the X root window.
+//!
+//! The X server copies the root window's pixels straight into a shared-memory segment that this
+//! process maps; [`XshmCapture::grab`] returns a borrow of that segment, so the converter reads
+//! the pixels in place and nothing is copied on this side. This module owns the X connection used
+//! for capture and must not do input injection (that has its own connection, so a slow grab never
+//! delays a key press).
+
+use selkies_shm::ShmSegment;
+use thiserror::Error;
+use xcb::{shm, x, Xid};
+
+/// Why capture could not start or a grab failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    #[error("cannot connect to X display {display:?}: {source}")]
+    Connect {
+        display: String,
+        source: xcb::ConnError,
+    },
+    #[error("X server has no MIT-SHM extension (start Xvfb with +extension MIT-SHM)")]
+    NoShm,
+    #[error(
+        "unsupported X screen format: {0} (need a 24/32-bit TrueColor screen, 32 bits per pixel)"
+    )]
+    Format(String),
+    #[error("shared memory: {0}")]
+    Shm(#[from] std::io::Error),
+    #[error("X request failed: {0}")]
+    X(#[from] xcb::Error),
+    #[error("X protocol error: {0:?}")]
+    Protocol(#[from] xcb::ProtocolError),
+}
+
+/// A borrowed, captured frame: BGRx pixels, 4 bytes each, `stride` bytes per row.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub data: &'a [u8],
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+}
+
+/// Grabs the root window of one X screen through MIT-SHM.
+pub struct XshmCapture {
+    conn: xcb::Connection,
+    root: x::Window,
+    width: u32,
+    height: u32,
+    segment: ShmSegment,
+    seg_id: shm::Seg,
+}
+
+impl XshmCapture {
+    /// Connects to `display` (or `$DISPLAY` when `None`) and attaches a segment sized for the
+    /// whole root window.
+    ///
+    /// # Errors
+    /// [`CaptureError`] when the display is unreachable, lacks MIT-SHM, or is not 32 bpp.
+    pub fn open(display: Option<&str>) -> Result<Self, CaptureError> {
+        let (conn, screen_num) =
+            xcb::Connection::connect_with_extensions(display, &[xcb::Extension::Shm], &[])
+                .map_err(|source| CaptureError::Connect {
+                    display: display
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| std::env::var("DISPLAY").unwrap_or_default()),
+                    source,
+                })?;
+        let setup = conn.get_setup();
+        if setup.image_byte_order() != x::ImageOrder::LsbFirst {
+            return Err(CaptureError::Format("MSB-first image byte order".into()));
+        }
+        let screen = setup
+            .roots()
+            .nth(usize::try_from(screen_num).unwrap_or(0))
+            .ok_or_else(|| CaptureError::Format(format!("screen {screen_num} missing")))?;
+        let depth = screen.root_depth();
+        let bpp = setup
+            .pixmap_formats()
+            .iter()
+            .find(|f| f.depth() == depth)
+            .map(|f| f.bits_per_pixel());
+        if !(depth == 24 || depth == 32) || bpp != Some(32) {
+            return Err(CaptureError::Format(format!("depth {depth}, bpp {bpp:?}")));
+        }
+        let root = screen.root();
+        let (width, height) = (
+            u32::from(screen.width_in_pixels()),
+            u32::from(screen.height_in_pixels()),
+        );
+        let segment = ShmSegment::new(width as usize * height as usize * 4)?;
+        let mut capture = Self {
+            conn,
+            root,
+            width,
+            height,
+            segment,
+            seg_id: shm::Seg::none(),
+        };
+        capture.attach()?;
+        Ok(capture)
+    }
+
+    fn attach(&mut self) -> Result<(), CaptureError> {
+        let seg_id: shm::Seg = self.conn.generate_id();
+        let cookie = self.conn.send_request_checked(&shm::Attach {
+            shmseg: seg_id,
+            shmid: self.segment.id(),
+            read_only: false,
+        });
+        self.conn.check_request(cookie).map_err(|e| match e {
+            xcb::ProtocolError::X(..) => CaptureError::NoShm,
+            other => CaptureError::Protocol(other),
+        })?;
+        // The server has attached it now, so removal can no longer race with its shmat.
+        self.segment.mark_removed();
+        self.seg_id = seg_id;
+        Ok(())
+    }
+
+    /// The size of the root window at open time.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// Copies the current root window into the segment and returns it.
+    ///
+    /// # Errors
+    /// [`CaptureError::X`] when the X server went away or refused the request (e.g. the screen
+    /// shrank under us: reopen the capture).
+    pub fn grab(&mut self) -> Result<Frame<'_>, CaptureError> {
+        let cookie = self.conn.send_request(&shm::GetImage {
+            drawable: x::Drawable::Window(self.root),
+            x: 0,
+            y: 0,
+            width: self.width as u16,
+            height: self.height as u16,
+            plane_mask: u32::MAX,
+            format: x::ImageFormat::ZPixmap as u8,
+            shmseg: self.seg_id,
+            offset: 0,
+        });
+        self.conn.wait_for_reply(cookie)?;
+        Ok(Frame {
+            data: self.segment.as_slice(),
+            width: self.width,
+            height: self.height,
+            stride: self.width as usize * 4,
+        })
+    }
+
+    /// Whether the root window no longer has the size this capture was opened for (a RandR
+    /// resize): the caller reopens the capture.
+    pub fn size_changed(&self) -> Result<bool, CaptureError> {
+        let cookie = self.conn.send_request(&x::GetGeometry {
+            drawable: x::Drawable::Window(self.root),
+        });
+        let geo = self.conn.wait_for_reply(cookie)?;
+        Ok(u32::from(geo.width()) != self.width || u32::from(geo.height()) != self.height)
+    }
+}
+
+impl Drop for XshmCapture {
+    fn drop(&mut self) {
+        if !self.seg_id.is_none() {
+            // Best effort: the server detaches on disconnect anyway.
+            let _ = self.conn.send_and_check_request(&shm::Detach {
+                shmseg: self.seg_id,
+            });
+        }
+    }
+}

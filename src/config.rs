@@ -1,0 +1,274 @@
+//! Every `serve` setting: its flag, its Selkies environment variable, its default, and the
+//! checks run at start so a bad deployment fails with a message instead of half-working.
+//!
+//! The variable names are Selkies' own, so an existing Selkies deployment's environment works
+//! unchanged. Nothing here opens sockets or files beyond checking that named files exist.
+
+use crate::capture::animate::Content;
+use crate::encode::EncoderKind;
+use crate::pipeline::{BITRATE_KBPS_RANGE, FPS_RANGE};
+use clap::builder::BoolishValueParser;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Settings of `selkies-rs serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "SELKIES_ADDR", default_value = "0.0.0.0")]
+    pub addr: IpAddr,
+    /// Port for HTTP(S), the web client and the signalling WebSocket.
+    #[arg(long, env = "SELKIES_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Video encoder: auto, x264.
+    #[arg(long, env = "SELKIES_ENCODER", default_value = "auto")]
+    pub encoder: EncoderKind,
+    /// Target frame rate (1–240).
+    #[arg(long, env = "SELKIES_FRAMERATE", default_value_t = 60)]
+    pub framerate: u32,
+    /// Video bitrate in kbit/s (100–1000000).
+    #[arg(long, env = "SELKIES_VIDEO_BITRATE", default_value_t = 8000)]
+    pub video_bitrate: u32,
+    /// Require HTTP basic auth for everything (pages, /turn, the WebSocket).
+    #[arg(long, env = "SELKIES_ENABLE_BASIC_AUTH", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub enable_basic_auth: bool,
+    /// Basic auth user name.
+    #[arg(long, env = "SELKIES_BASIC_AUTH_USER", default_value = "selkies")]
+    pub basic_auth_user: String,
+    /// Basic auth password. There is no built-in default: when unset, a random one is generated
+    /// and printed at start.
+    #[arg(long, env = "SELKIES_BASIC_AUTH_PASSWORD", hide_env_values = true)]
+    pub basic_auth_password: Option<String>,
+    /// Serve HTTPS/WSS (needs --https-cert and --https-key, or generates a self-signed
+    /// certificate for localhost when both are unset).
+    #[arg(long, env = "SELKIES_ENABLE_HTTPS", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub enable_https: bool,
+    /// PEM certificate chain for HTTPS.
+    #[arg(long, env = "SELKIES_HTTPS_CERT")]
+    pub https_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS.
+    #[arg(long, env = "SELKIES_HTTPS_KEY")]
+    pub https_key: Option<PathBuf>,
+    /// STUN server host given to browsers.
+    #[arg(long, env = "SELKIES_STUN_HOST")]
+    pub stun_host: Option<String>,
+    /// STUN server port.
+    #[arg(long, env = "SELKIES_STUN_PORT", default_value_t = 3478)]
+    pub stun_port: u16,
+    /// TURN server host (relay for browsers behind NAT/firewalls).
+    #[arg(long, env = "SELKIES_TURN_HOST")]
+    pub turn_host: Option<String>,
+    /// TURN server port.
+    #[arg(long, env = "SELKIES_TURN_PORT", default_value_t = 3478)]
+    pub turn_port: u16,
+    /// TURN REST shared secret (coturn `static-auth-secret`): credentials are minted per request.
+    #[arg(long, env = "SELKIES_TURN_SHARED_SECRET", hide_env_values = true)]
+    pub turn_shared_secret: Option<String>,
+    /// Static TURN user name (instead of a shared secret).
+    #[arg(long, env = "SELKIES_TURN_USERNAME")]
+    pub turn_username: Option<String>,
+    /// Static TURN password.
+    #[arg(long, env = "SELKIES_TURN_PASSWORD", hide_env_values = true)]
+    pub turn_password: Option<String>,
+    /// Make browsers use only TURN relays (`iceTransportPolicy: relay`).
+    #[arg(long, env = "SELKIES_TURN_FORCE_RELAY", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub turn_force_relay: bool,
+    /// X display to capture. When unset, selkies-rs starts its own Xvfb.
+    #[arg(long, env = "DISPLAY")]
+    pub display: Option<String>,
+    /// Size of the virtual display started when DISPLAY is unset.
+    #[arg(long, env = "SELKIES_VIRTUAL_SIZE", default_value = "1920x1080", value_parser = parse_size)]
+    pub virtual_size: (u32, u32),
+    /// What to paint on the virtual display so the stream is visibly live: desktop, motion, static.
+    #[arg(long, env = "SELKIES_VIRTUAL_CONTENT", default_value = "desktop")]
+    pub virtual_content: Content,
+    /// Local IP address WebRTC media binds to (one UDP socket per interface when unspecified).
+    #[arg(long, env = "SELKIES_WEBRTC_ADDR", default_value = "0.0.0.0")]
+    pub webrtc_addr: IpAddr,
+    /// x264 threads (0 = automatic).
+    #[arg(long, env = "SELKIES_ENCODER_THREADS", default_value_t = 0)]
+    pub encoder_threads: u32,
+}
+
+/// A setting that cannot work, said in the operator's terms.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("SELKIES_FRAMERATE={0} is out of range 1–240")]
+    Framerate(u32),
+    #[error("SELKIES_VIDEO_BITRATE={0} kbps is out of range 100–1000000")]
+    Bitrate(u32),
+    #[error("SELKIES_PORT=0: choose a port")]
+    Port,
+    #[error("SELKIES_ENABLE_HTTPS needs both SELKIES_HTTPS_CERT and SELKIES_HTTPS_KEY (or neither, for a self-signed localhost certificate)")]
+    HttpsPair,
+    #[error("{var}={path}: file not found")]
+    MissingFile { var: &'static str, path: String },
+    #[error("SELKIES_TURN_HOST is set but neither SELKIES_TURN_SHARED_SECRET nor SELKIES_TURN_USERNAME+SELKIES_TURN_PASSWORD is")]
+    TurnCredentials,
+    #[error("SELKIES_TURN_FORCE_RELAY needs SELKIES_TURN_HOST")]
+    RelayWithoutTurn,
+    #[error("SELKIES_BASIC_AUTH_USER must be non-empty and contain no ':'")]
+    AuthUser,
+    #[error("SELKIES_BASIC_AUTH_PASSWORD is empty; unset it to have one generated")]
+    EmptyPassword,
+}
+
+impl ServeConfig {
+    /// Checks the settings together.
+    ///
+    /// # Errors
+    /// The first [`ConfigError`] found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !FPS_RANGE.contains(&self.framerate) {
+            return Err(ConfigError::Framerate(self.framerate));
+        }
+        if !BITRATE_KBPS_RANGE.contains(&self.video_bitrate) {
+            return Err(ConfigError::Bitrate(self.video_bitrate));
+        }
+        if self.port == 0 {
+            return Err(ConfigError::Port);
+        }
+        if self.enable_https {
+            match (&self.https_cert, &self.https_key) {
+                (Some(c), Some(k)) => {
+                    for (var, p) in [("SELKIES_HTTPS_CERT", c), ("SELKIES_HTTPS_KEY", k)] {
+                        if !p.is_file() {
+                            return Err(ConfigError::MissingFile {
+                                var,
+                                path: p.display().to_string(),
+                            });
+                        }
+                    }
+                }
+                (None, None) => {}
+                _ => return Err(ConfigError::HttpsPair),
+            }
+        }
+        if self.turn_host.is_some()
+            && self.turn_shared_secret.is_none()
+            && (self.turn_username.is_none() || self.turn_password.is_none())
+        {
+            return Err(ConfigError::TurnCredentials);
+        }
+        if self.turn_force_relay && self.turn_host.is_none() {
+            return Err(ConfigError::RelayWithoutTurn);
+        }
+        if self.enable_basic_auth {
+            if self.basic_auth_user.is_empty() || self.basic_auth_user.contains(':') {
+                return Err(ConfigError::AuthUser);
+            }
+            if self.basic_auth_password.as_deref() == Some("") {
+                return Err(ConfigError::EmptyPassword);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses `WxH` (both even-sized later by the converter).
+///
+/// # Errors
+/// A message naming the expected form.
+pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let err = || format!("{s:?} is not WIDTHxHEIGHT (e.g. 1920x1080, each 64–7680)");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(err)?;
+    let (w, h): (u32, u32) = (
+        w.trim().parse().map_err(|_| err())?,
+        h.trim().parse().map_err(|_| err())?,
+    );
+    if !(64..=7680).contains(&w) || !(64..=7680).contains(&h) {
+        return Err(err());
+    }
+    Ok((w, h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        c: ServeConfig,
+    }
+
+    fn parse(args: &[&str]) -> ServeConfig {
+        T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .expect("valid flags")
+            .c
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = parse(&[]);
+        assert_eq!((c.port, c.framerate, c.video_bitrate), (8080, 60, 8000));
+        assert!(c.enable_basic_auth);
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn rejects_what_cannot_work() {
+        assert_eq!(
+            parse(&["--framerate", "0"]).validate(),
+            Err(ConfigError::Framerate(0))
+        );
+        assert_eq!(
+            parse(&["--video-bitrate", "5"]).validate(),
+            Err(ConfigError::Bitrate(5))
+        );
+        assert_eq!(
+            parse(&["--enable-https", "true", "--https-cert", "/x"]).validate(),
+            Err(ConfigError::HttpsPair)
+        );
+        assert!(matches!(
+            parse(&[
+                "--enable-https",
+                "1",
+                "--https-cert",
+                "/nonexistent.pem",
+                "--https-key",
+                "/nonexistent.key"
+            ])
+            .validate(),
+            Err(ConfigError::MissingFile { .. })
+        ));
+        assert_eq!(
+            parse(&["--turn-host", "turn.example"]).validate(),
+            Err(ConfigError::TurnCredentials)
+        );
+        assert_eq!(
+            parse(&["--turn-force-relay", "yes"]).validate(),
+            Err(ConfigError::RelayWithoutTurn)
+        );
+        assert_eq!(
+            parse(&["--basic-auth-user", "a:b"]).validate(),
+            Err(ConfigError::AuthUser)
+        );
+        assert_eq!(
+            parse(&["--basic-auth-password", ""]).validate(),
+            Err(ConfigError::EmptyPassword)
+        );
+        assert_eq!(
+            parse(&["--turn-host", "t", "--turn-shared-secret", "s"]).validate(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn selkies_boolean_spellings() {
+        assert!(!parse(&["--enable-basic-auth", "false"]).enable_basic_auth);
+        assert!(!parse(&["--enable-basic-auth", "0"]).enable_basic_auth);
+        assert!(parse(&["--enable-basic-auth", "True"]).enable_basic_auth);
+        assert!(T::try_parse_from(["t", "--enable-basic-auth", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1280x720"), Ok((1280, 720)));
+        assert!(parse_size("1280").is_err());
+        assert!(parse_size("0x0").is_err());
+        assert!(parse_size("99999x10").is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! The libx264 backend, over our own bindings in `ffi/x264`.
+//!
+//! Low-latency settings (ultrafast, zerolatency, no B-frames, infinite GOP, CBR with a VBV of
+//! about 1.5 frame times, headers on every IDR) are applied by the binding; this file adapts it
+//! to the [`Encoder`] trait.
+
+use super::{Codec, EncodeError, Encoded, Encoder, EncoderConfig};
+use crate::convert::I420;
+use bytes::BytesMut;
+use selkies_x264 as sys;
+
+const NAME: &str = "x264";
+
+pub struct X264Encoder {
+    inner: sys::Encoder,
+    config: EncoderConfig,
+    pts: i64,
+    scratch: Vec<u8>,
+}
+
+impl X264Encoder {
+    /// # Errors
+    /// [`EncodeError::Open`] when libx264 rejects the parameters.
+    pub fn open(config: EncoderConfig) -> Result<Self, EncodeError> {
+        let params = sys::Params {
+            width: config.width,
+            height: config.height,
+            fps: config.fps,
+            bitrate_kbps: config.bitrate_kbps,
+            vbv_frames: 1.5,
+            threads: config.threads,
+            profile: sys::Profile::ConstrainedBaseline,
+            intra_refresh: false,
+        };
+        let inner = sys::Encoder::open(&params).map_err(|e| EncodeError::Open {
+            backend: NAME,
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            inner,
+            config,
+            pts: 0,
+            scratch: Vec::with_capacity(512 * 1024),
+        })
+    }
+}
+
+impl Encoder for X264Encoder {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn codec(&self) -> Codec {
+        Codec::H264
+    }
+
+    fn config(&self) -> EncoderConfig {
+        self.config
+    }
+
+    fn encode(
+        &mut self,
+        picture: &I420,
+        force_keyframe: bool,
+        out: &mut BytesMut,
+    ) -> Result<Option<Encoded>, EncodeError> {
+        let pic = sys::Picture {
+            y: &picture.y,
+            u: &picture.u,
+            v: &picture.v,
+            stride_y: picture.stride_y(),
+            stride_uv: picture.stride_uv(),
+            pts: self.pts,
+        };
+        self.pts += 1;
+        self.scratch.clear();
+        let info = self
+            .inner
+            .encode(&pic, force_keyframe, &mut self.scratch)
+            .map_err(|e| EncodeError::Encode {
+                backend: NAME,
+                reason: e.to_string(),
+            })?;
+        Ok(info.map(|info| {
+            out.extend_from_slice(&self.scratch);
+            Encoded {
+                keyframe: info.keyframe,
+            }
+        }))
+    }
+
+    fn reconfigure(&mut self, bitrate_kbps: u32, fps: u32) -> Result<(), EncodeError> {
+        self.inner
+            .reconfigure(bitrate_kbps, fps)
+            .map_err(|e| EncodeError::Reconfigure {
+                backend: NAME,
+                reason: e.to_string(),
+            })?;
+        self.config.bitrate_kbps = bitrate_kbps;
+        self.config.fps = fps;
+        Ok(())
+    }
+}

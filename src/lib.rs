@@ -1,0 +1,19 @@
+//! selkies-rs: low-latency WebRTC streaming of an X11 desktop to the browser.
+//!
+//! Media plane (one OS thread, no locks or awaits per frame): [`capture`] → [`convert`] →
+//! [`encode`], driven by [`pipeline`]. Control plane (tokio): [`signal`] (HTTP, WebSocket,
+//! auth), [`rtc`] (webrtc-rs peers), [`input`] (data-channel verbs). All `unsafe` lives in the
+//! `ffi/` crates.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod clock;
+pub mod config;
+pub mod convert;
+pub mod encode;
+pub mod input;
+pub mod pipeline;
+pub mod probe;
+pub mod rtc;
+pub mod serve;
+pub mod signal;

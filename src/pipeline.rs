@@ -1,0 +1,380 @@
+//! The media thread: frame clock → MIT-SHM grab → BGRx→I420 → encode → fan-out.
+//!
+//! One dedicated OS thread does the whole chain for a frame before starting the next: on two
+//! cores a hand-off between threads adds a queue and a wake-up to every frame's latency and buys
+//! no throughput that x264's own slice threads don't already give. Nothing here takes a lock or
+//! awaits; the control plane talks to it through atomics ([`Control`]) and receives frames through
+//! a broadcast channel whose items share one buffer (`Bytes`) among all peers.
+
+use crate::capture::XshmCapture;
+use crate::clock::{FrameClock, Tick};
+use crate::convert::{self, I420};
+use crate::encode::{self, Codec, EncoderConfig, EncoderKind};
+use bytes::{Bytes, BytesMut};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+
+/// Bounds for settings that arrive from clients: Selkies' own limits.
+pub const BITRATE_KBPS_RANGE: std::ops::RangeInclusive<u32> = 100..=1_000_000;
+pub const FPS_RANGE: std::ops::RangeInclusive<u32> = 1..=240;
+
+/// One encoded access unit, shared by every peer.
+#[derive(Debug, Clone)]
+pub struct EncodedFrame {
+    pub data: Bytes,
+    pub codec: Codec,
+    pub keyframe: bool,
+    pub seq: u64,
+    pub width: u32,
+    pub height: u32,
+    /// When the frame clock fired and the grab started.
+    pub captured_at: Instant,
+    pub grabbed_at: Instant,
+    pub converted_at: Instant,
+    pub encoded_at: Instant,
+    /// Time since the previous frame sent (advances the RTP clock).
+    pub duration: Duration,
+}
+
+/// Settings the control plane changes while the media thread runs.
+#[derive(Debug)]
+pub struct Control {
+    keyframe: AtomicBool,
+    bitrate_kbps: AtomicU32,
+    fps: AtomicU32,
+    stop: AtomicBool,
+}
+
+impl Control {
+    fn new(bitrate_kbps: u32, fps: u32) -> Self {
+        Self {
+            keyframe: AtomicBool::new(true),
+            bitrate_kbps: AtomicU32::new(bitrate_kbps),
+            fps: AtomicU32::new(fps),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// The next frame will be an IDR (coalesces: many requests before a frame give one IDR).
+    pub fn request_keyframe(&self) {
+        self.keyframe.store(true, Ordering::Relaxed);
+    }
+
+    /// Sets the video bitrate, clamped to [`BITRATE_KBPS_RANGE`]; returns the value applied.
+    pub fn set_bitrate_kbps(&self, kbps: u32) -> u32 {
+        let v = kbps.clamp(*BITRATE_KBPS_RANGE.start(), *BITRATE_KBPS_RANGE.end());
+        self.bitrate_kbps.store(v, Ordering::Relaxed);
+        v
+    }
+
+    /// Sets the frame rate, clamped to [`FPS_RANGE`]; returns the value applied.
+    pub fn set_fps(&self, fps: u32) -> u32 {
+        let v = fps.clamp(*FPS_RANGE.start(), *FPS_RANGE.end());
+        self.fps.store(v, Ordering::Relaxed);
+        v
+    }
+
+    pub fn bitrate_kbps(&self) -> u32 {
+        self.bitrate_kbps.load(Ordering::Relaxed)
+    }
+
+    pub fn fps(&self) -> u32 {
+        self.fps.load(Ordering::Relaxed)
+    }
+}
+
+/// Counters for `/metrics`, the overlay and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub frames_encoded: AtomicU64,
+    pub frames_skipped: AtomicU64,
+    pub keyframes: AtomicU64,
+    pub bytes: AtomicU64,
+    pub width: AtomicU32,
+    pub height: AtomicU32,
+}
+
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// X display to capture (`:0`); `None` uses `$DISPLAY`.
+    pub display: Option<String>,
+    pub fps: u32,
+    pub bitrate_kbps: u32,
+    pub encoder: EncoderKind,
+    pub threads: u32,
+    /// Encode even when nobody watches (benchmarks); otherwise idle without subscribers.
+    pub always_encode: bool,
+}
+
+/// Errors that stop the pipeline from starting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
+    #[error(transparent)]
+    Encode(#[from] encode::EncodeError),
+    #[error("cannot start the media thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// A running media thread. Dropping it stops the thread.
+pub struct Pipeline {
+    control: Arc<Control>,
+    stats: Arc<Stats>,
+    tx: broadcast::Sender<EncodedFrame>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Pipeline {
+    /// Opens the capture and encoder (so configuration errors surface here, not later) and
+    /// starts the media thread.
+    ///
+    /// # Errors
+    /// [`PipelineError`] when the display or the encoder cannot be opened.
+    pub fn start(config: PipelineConfig) -> Result<Self, PipelineError> {
+        let capture = XshmCapture::open(config.display.as_deref())?;
+        let (w, h) = capture.size();
+        let planes = I420::new(w, h);
+        let encoder = encode::open(
+            config.encoder,
+            encoder_config(&config, &planes, config.fps, config.bitrate_kbps),
+        )?;
+        tracing::info!(
+            width = planes.width,
+            height = planes.height,
+            fps = config.fps,
+            kbps = config.bitrate_kbps,
+            encoder = encoder.name(),
+            "pipeline started"
+        );
+        let control = Arc::new(Control::new(config.bitrate_kbps, config.fps));
+        let stats = Arc::new(Stats::default());
+        stats.width.store(planes.width, Ordering::Relaxed);
+        stats.height.store(planes.height, Ordering::Relaxed);
+        // Small: a peer that lags by more than a few frames gets `Lagged` and asks for an IDR.
+        let (tx, _) = broadcast::channel(4);
+        let media = MediaThread {
+            config,
+            capture,
+            planes,
+            encoder,
+            control: Arc::clone(&control),
+            stats: Arc::clone(&stats),
+            tx: tx.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("media".into())
+            .spawn(move || media.run())
+            .map_err(PipelineError::Thread)?;
+        Ok(Self {
+            control,
+            stats,
+            tx,
+            thread: Some(thread),
+        })
+    }
+
+    /// A cheap, cloneable handle for the control plane (one per viewer).
+    pub fn handle(&self) -> PipelineHandle {
+        PipelineHandle {
+            tx: self.tx.clone(),
+            control: Arc::clone(&self.control),
+            stats: Arc::clone(&self.stats),
+        }
+    }
+
+    /// Whether the media thread is still running (it ends when the X server goes away).
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+}
+
+/// What viewers hold of the pipeline: frames, control and stats, but not the thread.
+#[derive(Clone)]
+pub struct PipelineHandle {
+    tx: broadcast::Sender<EncodedFrame>,
+    control: Arc<Control>,
+    stats: Arc<Stats>,
+}
+
+impl PipelineHandle {
+    /// A new viewer: its receiver gets frames from the next one on; an IDR is requested for it.
+    pub fn subscribe(&self) -> broadcast::Receiver<EncodedFrame> {
+        let rx = self.tx.subscribe();
+        self.control.request_keyframe();
+        rx
+    }
+
+    pub fn control(&self) -> &Arc<Control> {
+        &self.control
+    }
+
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.control.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn encoder_config(config: &PipelineConfig, planes: &I420, fps: u32, kbps: u32) -> EncoderConfig {
+    EncoderConfig {
+        width: planes.width,
+        height: planes.height,
+        fps,
+        bitrate_kbps: kbps,
+        threads: config.threads,
+    }
+}
+
+struct MediaThread {
+    config: PipelineConfig,
+    capture: XshmCapture,
+    planes: I420,
+    encoder: Box<dyn encode::Encoder>,
+    control: Arc<Control>,
+    stats: Arc<Stats>,
+    tx: broadcast::Sender<EncodedFrame>,
+}
+
+impl MediaThread {
+    fn run(mut self) {
+        let mut clock = FrameClock::new(self.control.fps(), Instant::now());
+        let mut out = BytesMut::with_capacity(1 << 20);
+        let mut seq = 0u64;
+        let mut last_sent: Option<Instant> = None;
+        let mut last_size_check = Instant::now();
+        let (mut kbps, mut fps) = (self.control.bitrate_kbps(), self.control.fps());
+        while !self.control.stop.load(Ordering::Relaxed) {
+            let captured_at = match clock.poll(Instant::now()) {
+                Tick::Wait(d) => {
+                    // Short sleeps so a stop or a rate change is noticed promptly.
+                    std::thread::sleep(d.min(Duration::from_millis(50)));
+                    continue;
+                }
+                Tick::Due { missed } => {
+                    self.stats
+                        .frames_skipped
+                        .fetch_add(u64::from(missed), Ordering::Relaxed);
+                    Instant::now()
+                }
+            };
+            if self.tx.receiver_count() == 0 && !self.config.always_encode {
+                last_sent = None;
+                continue;
+            }
+            let (new_kbps, new_fps) = (self.control.bitrate_kbps(), self.control.fps());
+            if (new_kbps, new_fps) != (kbps, fps) {
+                match self.encoder.reconfigure(new_kbps, new_fps) {
+                    Ok(()) => tracing::info!(kbps = new_kbps, fps = new_fps, "encoder retuned"),
+                    Err(e) => tracing::warn!(error = %e, "encoder retune refused"),
+                }
+                clock.set_fps(new_fps);
+                (kbps, fps) = (new_kbps, new_fps);
+            }
+            if captured_at.duration_since(last_size_check) > Duration::from_secs(1) {
+                last_size_check = captured_at;
+                if let Err(e) = self.follow_resize(kbps, fps) {
+                    tracing::error!(error = %e, "display lost; media thread stops");
+                    return;
+                }
+            }
+            let frame = match self.capture.grab() {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(error = %e, "capture failed; media thread stops");
+                    return;
+                }
+            };
+            let grabbed_at = Instant::now();
+            if let Err(e) = convert::bgrx_to_i420(
+                frame.data,
+                frame.width,
+                frame.height,
+                frame.stride,
+                &mut self.planes,
+            ) {
+                tracing::error!(error = %e, "conversion failed");
+                continue;
+            }
+            let converted_at = Instant::now();
+            let force = self.control.keyframe.swap(false, Ordering::Relaxed);
+            let encoded = match self.encoder.encode(&self.planes, force, &mut out) {
+                Ok(Some(e)) => e,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "encoder failed; reopening");
+                    if let Err(e) = self.reopen_encoder(kbps, fps) {
+                        tracing::error!(error = %e, "encoder cannot be reopened; media thread stops");
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let encoded_at = Instant::now();
+            let duration = last_sent.map_or(clock.interval(), |t| captured_at - t);
+            last_sent = Some(captured_at);
+            let data = out.split().freeze();
+            self.stats.frames_encoded.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .bytes
+                .fetch_add(data.len() as u64, Ordering::Relaxed);
+            if encoded.keyframe {
+                self.stats.keyframes.fetch_add(1, Ordering::Relaxed);
+            }
+            seq += 1;
+            let _ = self.tx.send(EncodedFrame {
+                data,
+                codec: self.encoder.codec(),
+                keyframe: encoded.keyframe,
+                seq,
+                width: self.planes.width,
+                height: self.planes.height,
+                captured_at,
+                grabbed_at,
+                converted_at,
+                encoded_at,
+                duration,
+            });
+        }
+    }
+
+    /// Reopens capture and encoder when the X screen changed size (RandR), then forces an IDR.
+    fn follow_resize(&mut self, kbps: u32, fps: u32) -> Result<(), PipelineError> {
+        if !self.capture.size_changed()? {
+            return Ok(());
+        }
+        self.capture = XshmCapture::open(self.config.display.as_deref())?;
+        let (w, h) = self.capture.size();
+        self.planes = I420::new(w, h);
+        self.stats.width.store(self.planes.width, Ordering::Relaxed);
+        self.stats
+            .height
+            .store(self.planes.height, Ordering::Relaxed);
+        tracing::info!(
+            width = self.planes.width,
+            height = self.planes.height,
+            "display resized"
+        );
+        self.reopen_encoder(kbps, fps)
+    }
+
+    fn reopen_encoder(&mut self, kbps: u32, fps: u32) -> Result<(), PipelineError> {
+        self.encoder = encode::open(
+            self.config.encoder,
+            encoder_config(&self.config, &self.planes, fps, kbps),
+        )?;
+        self.control.request_keyframe();
+        Ok(())
+    }
+}

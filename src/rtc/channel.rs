@@ -1,0 +1,120 @@
+//! The `input` data channel of one viewer: receives the client's verbs and sends it server
+//! messages (`{"type": T, "data": D}`).
+//!
+//! This file handles the streaming-core verbs (bitrate, fps, keyframe, pings and client stats);
+//! input injection verbs are handed on to the input subsystem. A malformed message is rejected
+//! with a logged reason and counted; the channel, the stream and other viewers go on.
+
+use crate::input::protocol::{self, Verb};
+use crate::pipeline::PipelineHandle;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use webrtc::data_channel::{DataChannel, DataChannelEvent};
+
+/// How often the server pings the client (Selkies 1.x does once a second).
+const PING_INTERVAL: Duration = Duration::from_secs(1);
+
+fn unix_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Formats a server → client message.
+pub fn message(kind: &str, data: serde_json::Value) -> String {
+    json!({ "type": kind, "data": data }).to_string()
+}
+
+/// Runs the channel until it closes.
+pub async fn serve(dc: Arc<dyn DataChannel>, media: PipelineHandle, peer: String) {
+    let mut ping = tokio::time::interval(PING_INTERVAL);
+    let mut open = false;
+    let mut rejected: u64 = 0;
+    loop {
+        tokio::select! {
+            event = dc.poll() => match event {
+                None | Some(DataChannelEvent::OnClose) => break,
+                Some(DataChannelEvent::OnOpen) => {
+                    open = true;
+                    let control = media.control();
+                    for text in [
+                        message("system", json!({ "action": format!("framerate,{}", control.fps()) })),
+                        message("system", json!({ "action": format!("video_bitrate,{}", control.bitrate_kbps()) })),
+                        message("pipeline", json!({ "status": "streaming" })),
+                    ] {
+                        let _ = dc.send_text(&text).await;
+                    }
+                }
+                Some(DataChannelEvent::OnMessage(msg)) => {
+                    let text = String::from_utf8_lossy(&msg.data);
+                    match protocol::parse(&text) {
+                        Ok(verb) => {
+                            if let Some(reply) = apply(&verb, &media, &peer) {
+                                let _ = dc.send_text(&reply).await;
+                            }
+                        }
+                        Err(e) => {
+                            rejected += 1;
+                            tracing::warn!(peer = %peer, error = %e, rejected, "rejected data-channel message");
+                        }
+                    }
+                }
+                Some(_) => {}
+            },
+            _ = ping.tick(), if open => {
+                let _ = dc.send_text(&message("ping", json!({ "start_time": unix_seconds() }))).await;
+            }
+        }
+    }
+    tracing::debug!(peer = %peer, "data channel closed");
+}
+
+/// Applies one verb; returns a message to send back, if any.
+fn apply(verb: &Verb, media: &PipelineHandle, peer: &str) -> Option<String> {
+    let control = media.control();
+    match verb {
+        Verb::VideoBitrate(kbps) => {
+            let v = control.set_bitrate_kbps(*kbps);
+            Some(message(
+                "system",
+                json!({ "action": format!("video_bitrate,{v}") }),
+            ))
+        }
+        Verb::Framerate(fps) => {
+            let v = control.set_fps(*fps);
+            Some(message(
+                "system",
+                json!({ "action": format!("framerate,{v}") }),
+            ))
+        }
+        Verb::RequestKeyframe => {
+            control.request_keyframe();
+            None
+        }
+        Verb::Pong(start) => {
+            let rtt_ms = (unix_seconds() - start) * 1000.0;
+            if rtt_ms.is_finite() && rtt_ms >= 0.0 {
+                tracing::trace!(peer, rtt_ms, "pong");
+                Some(message(
+                    "latency_measurement",
+                    json!({ "latency_ms": rtt_ms / 2.0 }),
+                ))
+            } else {
+                None
+            }
+        }
+        Verb::ClientFps(fps) => {
+            tracing::debug!(peer, fps, "client fps");
+            None
+        }
+        Verb::ClientLatency(ms) => {
+            tracing::debug!(peer, ms, "client latency");
+            None
+        }
+        other => {
+            tracing::debug!(peer, verb = ?other.category(), "verb not handled by the streaming core");
+            None
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! `selkies-rs serve`: puts the pieces together (display, pipeline, HTTP/signalling server) and
+//! runs until SIGINT/SIGTERM.
+
+use crate::capture::animate::Animator;
+use crate::capture::display::VirtualDisplay;
+use crate::config::ServeConfig;
+use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::rtc::{IceServer, RtcConfig};
+use crate::signal::auth::{self, BasicAuth};
+use crate::signal::server::{self, ServerState};
+use crate::signal::{session, tls, turn};
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the server.
+///
+/// # Errors
+/// A message for the operator when something cannot start (bad setting, no X display, port in
+/// use, unreadable certificate).
+pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    config.validate()?;
+    // Our own display when none is given: the virtual display and its painter live as long as
+    // the server.
+    let (display, _own_display, _animator) = match &config.display {
+        Some(d) => (d.clone(), None, None),
+        None => {
+            let (w, h) = config.virtual_size;
+            let vd = VirtualDisplay::start(w, h)
+                .context("DISPLAY is unset and a virtual display could not start")?;
+            let name = vd.name();
+            let anim = Animator::start(&name, config.virtual_content, 30)
+                .context("painting the virtual display")?;
+            tracing::info!(display = %name, width = w, height = h, pid = vd.pid(), "started a virtual X display (Xvfb)");
+            (name, Some(vd), Some(anim))
+        }
+    };
+    let pipeline = Pipeline::start(PipelineConfig {
+        display: Some(display.clone()),
+        fps: config.framerate,
+        bitrate_kbps: config.video_bitrate,
+        encoder: config.encoder,
+        threads: config.encoder_threads,
+        always_encode: false,
+    })
+    .with_context(|| format!("cannot stream display {display}"))?;
+
+    let auth = if config.enable_basic_auth {
+        let password = config
+            .basic_auth_password
+            .clone()
+            .unwrap_or_else(auth::generate_password);
+        if config.basic_auth_password.is_none() {
+            println!(
+                "Generated password for user '{}': {password}",
+                config.basic_auth_user
+            );
+            println!("(set SELKIES_BASIC_AUTH_PASSWORD to choose one)");
+        }
+        Some(BasicAuth::new(&config.basic_auth_user, &password))
+    } else {
+        tracing::warn!("basic auth is disabled: anyone who reaches the port controls this desktop");
+        None
+    };
+    let acceptor = if config.enable_https {
+        Some(match (&config.https_cert, &config.https_key) {
+            (Some(c), Some(k)) => tls::from_pem_files(c, k)?,
+            _ => {
+                tracing::warn!("no certificate given: using a self-signed one for localhost");
+                tls::self_signed()?
+            }
+        })
+    } else {
+        None
+    };
+    let turn = turn::TurnConfig {
+        stun: config.stun_host.clone().map(|h| (h, config.stun_port)),
+        turn: config.turn_host.clone().map(|h| (h, config.turn_port)),
+        shared_secret: config.turn_shared_secret.clone(),
+        username: config.turn_username.clone(),
+        password: config.turn_password.clone(),
+        user: config.basic_auth_user.clone(),
+        ttl: Duration::from_secs(24 * 3600),
+        force_relay: config.turn_force_relay,
+        now_unix: 0,
+    };
+    let rtc = RtcConfig {
+        udp_addr: config.webrtc_addr,
+        ice_servers: config
+            .stun_host
+            .iter()
+            .map(|h| IceServer {
+                urls: vec![format!("stun:{h}:{}", config.stun_port)],
+                username: String::new(),
+                credential: String::new(),
+            })
+            .collect(),
+    };
+    let state = Arc::new(ServerState {
+        media: pipeline.handle(),
+        rtc,
+        auth,
+        turn,
+        sessions: session::Sessions::default(),
+    });
+    let addr = SocketAddr::new(config.addr, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    let shown = if config.addr.is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        config.addr.to_string()
+    };
+    println!(
+        "selkies-rs streaming display {display} at {scheme}://{shown}:{}/",
+        config.port
+    );
+    if config.enable_basic_auth {
+        println!("Log in as user '{}'", config.basic_auth_user);
+    }
+    let server = tokio::spawn(server::run(listener, state, acceptor));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.abort();
+    drop(pipeline);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,183 @@
+//! Drives one signalling WebSocket: feeds its messages to the pure [`SignalSession`], creates
+//! the viewer's peer connection on `HELLO`, sends the offer and trickles candidates.
+//!
+//! A protocol error is answered with `ERROR <reason>`, logged, and ends this socket and its peer
+//! only; other viewers and the media pipeline are untouched.
+
+use super::protocol::{Action, Candidate, PeerRole, ServerMessage, SignalSession};
+use super::server::ServerState;
+use crate::rtc::peer::{Peer, PeerEvent};
+use futures::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// Live session counters.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    next_id: AtomicU64,
+    pub active: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+struct ActiveGuard<'a>(&'a Sessions);
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn next_peer_event(peer: &mut Option<Peer>) -> Option<PeerEvent> {
+    match peer {
+        Some(p) => p.next_event().await,
+        None => std::future::pending().await,
+    }
+}
+
+enum Outcome {
+    Continue,
+    /// End the session; `Some(reason)` is a protocol error to report first.
+    End(Option<String>),
+}
+
+/// Runs a session until the browser leaves, the peer fails, or the browser breaks the protocol.
+pub async fn run<S>(mut ws: WebSocketStream<S>, state: Arc<ServerState>, remote: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let id = state.sessions.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+    state.sessions.active.fetch_add(1, Ordering::Relaxed);
+    let _guard = ActiveGuard(&state.sessions);
+    let span = tracing::info_span!("session", id, %remote);
+    let _enter = span.enter();
+    tracing::info!("signalling connected");
+    let mut signal = SignalSession::new();
+    let mut peer: Option<Peer> = None;
+    let end_reason = loop {
+        let outcome = tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => match signal.on_text(text.as_str()) {
+                    Ok(action) => act(action, &mut signal, &mut peer, &mut ws, &state, id).await,
+                    Err(e) => Outcome::End(Some(e.to_string())),
+                },
+                Some(Ok(Message::Binary(_))) => Outcome::End(Some("binary messages are not part of the signalling protocol".into())),
+                Some(Ok(Message::Close(_))) | None => Outcome::End(None),
+                Some(Ok(_)) => Outcome::Continue,
+                Some(Err(e)) => {
+                    tracing::info!(error = %e, "signalling socket error");
+                    Outcome::End(None)
+                }
+            },
+            event = next_peer_event(&mut peer) => match event {
+                Some(PeerEvent::Candidate { candidate, sdp_mid, sdp_mline_index }) => {
+                    let c = Candidate { candidate, sdp_mid, sdp_mline_index };
+                    send(&mut ws, ServerMessage::Ice(&c).to_text()).await
+                }
+                Some(PeerEvent::GatheringComplete) => Outcome::Continue,
+                Some(PeerEvent::Connected) => {
+                    tracing::info!("viewer connected");
+                    Outcome::Continue
+                }
+                Some(PeerEvent::Ended(why)) => {
+                    tracing::info!(state = %why, "peer connection ended");
+                    Outcome::End(None)
+                }
+                None => Outcome::End(None),
+            },
+        };
+        if let Outcome::End(reason) = outcome {
+            break reason;
+        }
+    };
+    if let Some(reason) = end_reason {
+        state.sessions.rejected.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(%reason, "closing session: protocol error");
+        let _ = ws
+            .send(Message::text(ServerMessage::Error(&reason).to_text()))
+            .await;
+        let _ = ws
+            .send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Protocol,
+                reason: "protocol error".into(),
+            })))
+            .await;
+    } else {
+        let _ = ws.close(None).await;
+    }
+    if let Some(p) = peer.take() {
+        p.close().await;
+    }
+    tracing::info!("signalling closed");
+}
+
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    text: String,
+) -> Outcome {
+    match ws.send(Message::text(text)).await {
+        Ok(()) => Outcome::Continue,
+        Err(_) => Outcome::End(None),
+    }
+}
+
+async fn act<S: AsyncRead + AsyncWrite + Unpin>(
+    action: Action,
+    signal: &mut SignalSession,
+    peer: &mut Option<Peer>,
+    ws: &mut WebSocketStream<S>,
+    state: &ServerState,
+    id: u64,
+) -> Outcome {
+    match action {
+        Action::ReplyHello { uid, meta } => {
+            tracing::info!(%uid, res = ?meta.res, scale = ?meta.scale, "HELLO");
+            if let Outcome::End(r) = send(ws, ServerMessage::Hello.to_text()).await {
+                return Outcome::End(r);
+            }
+            if PeerRole::from_uid(&uid) == PeerRole::Audio {
+                // Selkies' client opens a second socket for audio; until audio exists, it idles.
+                return Outcome::Continue;
+            }
+            match Peer::offer(&state.rtc, state.media.clone(), &format!("{id}")).await {
+                Ok((p, sdp)) => {
+                    *peer = Some(p);
+                    let out = send(ws, ServerMessage::Offer(&sdp).to_text()).await;
+                    signal.offer_sent();
+                    out
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot create the peer connection");
+                    Outcome::End(Some(format!("server cannot create a peer connection: {e}")))
+                }
+            }
+        }
+        Action::ApplyAnswer(sdp) => match peer {
+            Some(p) => match p.apply_answer(sdp).await {
+                Ok(()) => Outcome::Continue,
+                Err(e) => Outcome::End(Some(format!("invalid answer: {e}"))),
+            },
+            None => Outcome::End(Some("no session for this answer".into())),
+        },
+        Action::AddIce(c) => match peer {
+            Some(p) => {
+                if let Err(e) = p
+                    .add_candidate(c.candidate, c.sdp_mid, c.sdp_mline_index)
+                    .await
+                {
+                    // A single unusable candidate (e.g. an mDNS name) is not fatal: others may work.
+                    tracing::debug!(error = %e, "ignoring remote candidate");
+                }
+                Outcome::Continue
+            }
+            None => Outcome::Continue,
+        },
+        Action::EndOfCandidates | Action::Ignore => Outcome::Continue,
+        #[allow(unreachable_patterns)]
+        _ => Outcome::Continue,
+    }
+}

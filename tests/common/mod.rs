@@ -1,0 +1,28 @@
+//! Helpers shared by the integration tests: free ports, headless Chromium driven over CDP,
+//! FFmpeg decoding, and an X11 painter. Each test file does `mod common;` and uses what it needs.
+//!
+//! Every helper that starts a process owns it and stops it on drop, so a failing test leaves
+//! nothing behind. Missing tools fail with a message naming the Debian package.
+
+// Each test file compiles this module on its own and uses only part of it.
+#![allow(dead_code, unused_imports)]
+
+pub mod cdp;
+pub mod chromium;
+pub mod ffmpeg;
+pub mod painter;
+pub mod ports;
+pub mod procs;
+
+pub use cdp::Cdp;
+pub use chromium::Chromium;
+pub use ffmpeg::{decode_h264_to_rgb, probe_pict_types, Frame};
+pub use painter::Painter;
+pub use ports::free_port;
+
+/// Whether two colours differ by at most `tolerance` in every channel.
+pub fn colour_close(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
+    a.iter()
+        .zip(b.iter())
+        .all(|(x, y)| x.abs_diff(*y) <= tolerance)
+}

@@ -1,0 +1,63 @@
+// The stats overlay (top-left, Ctrl+Shift+S) and the centred status line.
+
+function fixed(v, digits, unit = '') {
+  return v === null || v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(digits)}${unit}`;
+}
+
+function bitrate(kbps) {
+  if (kbps === null || kbps === undefined || !Number.isFinite(kbps)) return '–';
+  return kbps >= 1000 ? `${(kbps / 1000).toFixed(2)} Mb/s` : `${kbps.toFixed(0)} kb/s`;
+}
+
+/** Overlay text for the current state, stats (from stats.js) and server-reported values. */
+export function formatOverlay(state, stats, server = {}) {
+  const lines = [`state   ${state}`];
+  if (stats) {
+    const res = stats.frameWidth && stats.frameHeight ? `${stats.frameWidth}x${stats.frameHeight}` : '–';
+    const codec = stats.codec ? stats.codec.replace(/^video\//, '') : '–';
+    const conn = stats.connectionType
+      ? `${stats.connectionType}${stats.protocol ? '/' + stats.protocol : ''}`
+      : '–';
+    lines.push(
+      `video   ${res} ${codec}${stats.decoder ? ' (' + stats.decoder + ')' : ''}`,
+      `fps     ${fixed(stats.fps, 1)}   frames ${stats.framesDecoded ?? 0}`,
+      `bitrate ${bitrate(stats.bitrateKbps)}`,
+      `rtt     ${fixed(stats.rttMs, 1, ' ms')}   conn ${conn}`,
+      `decode  ${fixed(stats.decodeMs, 2, ' ms')}   jbuf ${fixed(stats.jitterBufferMs, 1, ' ms')}`,
+      `latency ${fixed(stats.latencyMs, 1, ' ms')} (rtt/2 + receive)`,
+      `lost    ${stats.packetsLost ?? '–'}   dropped ${stats.framesDropped ?? '–'}`,
+    );
+  }
+  for (const [key, value] of Object.entries(server)) {
+    lines.push(`${key.padEnd(7)} ${value}`);
+  }
+  return lines.join('\n');
+}
+
+export class Overlay {
+  constructor(overlayElement, statusElement, visible = true) {
+    this.el = overlayElement;
+    this.statusEl = statusElement;
+    this.setVisible(visible);
+  }
+
+  setVisible(visible) {
+    this.visible = visible;
+    this.el.hidden = !visible;
+  }
+
+  toggle() {
+    this.setVisible(!this.visible);
+  }
+
+  render(state, stats, server) {
+    if (!this.visible) return;
+    this.el.textContent = formatOverlay(state, stats, server);
+  }
+
+  /** The status line is only shown while not streaming, so it never covers the desktop. */
+  status(text, streaming) {
+    this.statusEl.textContent = text;
+    this.statusEl.hidden = streaming;
+  }
+}
