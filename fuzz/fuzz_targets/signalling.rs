@@ -97,7 +97,10 @@ fn check_error_line(reason: &str) {
     assert!(!line
         .chars()
         .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')));
-    assert!(matches!(parse_server(&text), Ok(OwnedServerMessage::Error(_))));
+    assert!(matches!(
+        parse_server(&text),
+        Ok(OwnedServerMessage::Error(_))
+    ));
 }
 
 fn offer(session: &mut SignalSession) {
@@ -118,7 +121,11 @@ fn feed(session: &mut SignalSession, text: &str) {
     let after = match session.on_text(text) {
         Err(error) => {
             assert_reason(&error);
-            assert_eq!(session.state(), before, "a rejected message changed the state");
+            assert_eq!(
+                session.state(),
+                before,
+                "a rejected message changed the state"
+            );
             assert_eq!(session.uid().map(str::to_owned), uid_before);
             return;
         }

@@ -1256,3 +1256,892 @@ fn snippet(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(bytes: &[u8]) -> String {
+        B64.encode(bytes)
+    }
+
+    fn err(text: &str) -> VerbError {
+        match parse(text) {
+            Ok(verb) => panic!("{text:?} parsed as {verb:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn ok(text: &str) -> Verb {
+        match parse(text) {
+            Ok(verb) => verb,
+            Err(e) => panic!("{text:?}: {e}"),
+        }
+    }
+
+    fn pointer(x: i32, y: i32, mask: u8, scroll: u8) -> PointerEvent {
+        PointerEvent {
+            x,
+            y,
+            buttons: ButtonMask(mask),
+            scroll,
+        }
+    }
+
+    /// Canonical messages: each parses to the verb, and the verb prints back to the same text.
+    fn canonical() -> Vec<(String, Verb)> {
+        let tid = || Some("7".to_owned());
+        vec![
+            ("kd,65307".into(), Verb::KeyDown(65307)),
+            ("ku,97".into(), Verb::KeyUp(97)),
+            ("kd,16785613".into(), Verb::KeyDown(0x0100_20CD)),
+            ("kd,17891327".into(), Verb::KeyDown(0x0110_FFFF)),
+            ("kd,536870911".into(), Verb::KeyDown(MAX_KEYSYM)),
+            ("kr".into(), Verb::ReleaseAllKeys),
+            ("kh,".into(), Verb::HeldKeys(vec![])),
+            ("kh,65505".into(), Verb::HeldKeys(vec![65505])),
+            ("kh,65505,97,98".into(), Verb::HeldKeys(vec![65505, 97, 98])),
+            ("co,end,hello".into(), Verb::TypeText("hello".into())),
+            (
+                "co,end,a,b,,c ünï 😀".into(),
+                Verb::TypeText("a,b,,c ünï 😀".into()),
+            ),
+            ("co,end,".into(), Verb::TypeText(String::new())),
+            (
+                "m,100,200,1,0".into(),
+                Verb::PointerAbsolute(pointer(100, 200, 1, 0)),
+            ),
+            (
+                "m,-5,65535,255,64".into(),
+                Verb::PointerAbsolute(pointer(-5, 65535, 255, 64)),
+            ),
+            (
+                "m2,-12,7,0,0".into(),
+                Verb::PointerRelative(pointer(-12, 7, 0, 0)),
+            ),
+            (
+                "m2,-65535,0,8,3".into(),
+                Verb::PointerRelative(pointer(-65535, 0, 8, 3)),
+            ),
+            ("p,1".into(), Verb::PointerVisible(true)),
+            ("p,0".into(), Verb::PointerVisible(false)),
+            (
+                "SET_NATIVE_CURSOR_RENDERING,1".into(),
+                Verb::NativeCursorRendering(true),
+            ),
+            ("vb,8000".into(), Verb::VideoBitrate(8000)),
+            ("vb,100".into(), Verb::VideoBitrate(100)),
+            ("vb,1000000".into(), Verb::VideoBitrate(1_000_000)),
+            ("ab,128000".into(), Verb::AudioBitrate(128_000)),
+            ("_arg_fps,60".into(), Verb::Framerate(60)),
+            ("_arg_fps,240".into(), Verb::Framerate(240)),
+            (
+                "_arg_resize,true,1920x1080".into(),
+                Verb::ResizeMode {
+                    enabled: true,
+                    size: Some(Size {
+                        width: 1920,
+                        height: 1080,
+                    }),
+                },
+            ),
+            (
+                "_arg_resize,false,".into(),
+                Verb::ResizeMode {
+                    enabled: false,
+                    size: None,
+                },
+            ),
+            (
+                "r,1281x721".into(),
+                Verb::Resize {
+                    size: Size {
+                        width: 1281,
+                        height: 721,
+                    },
+                    display: None,
+                },
+            ),
+            (
+                "r,7680x64,display2".into(),
+                Verb::Resize {
+                    size: Size {
+                        width: 7680,
+                        height: 64,
+                    },
+                    display: Some("display2".into()),
+                },
+            ),
+            ("s,1.5".into(), Verb::Scale(1.5)),
+            ("s,0.5".into(), Verb::Scale(0.5)),
+            ("s,5.0".into(), Verb::Scale(5.0)),
+            (
+                format!(
+                    "js,c,0,{},8,17",
+                    b64(b"Xbox 360 Controller (STANDARD GAMEPAD)")
+                ),
+                Verb::GamepadConnect {
+                    index: 0,
+                    name: "Xbox 360 Controller (STANDARD GAMEPAD)".into(),
+                    axes: 8,
+                    buttons: 17,
+                },
+            ),
+            (
+                "js,c,3,,64,512".into(),
+                Verb::GamepadConnect {
+                    index: 3,
+                    name: String::new(),
+                    axes: 64,
+                    buttons: 512,
+                },
+            ),
+            ("js,d,2".into(), Verb::GamepadDisconnect { index: 2 }),
+            ("js,h,1".into(), Verb::GamepadHeartbeat { index: 1 }),
+            (
+                "js,b,0,7,0.5".into(),
+                Verb::GamepadButton {
+                    index: 0,
+                    button: 7,
+                    value: 0.5,
+                },
+            ),
+            (
+                "js,b,3,511,1.0".into(),
+                Verb::GamepadButton {
+                    index: 3,
+                    button: 511,
+                    value: 1.0,
+                },
+            ),
+            (
+                "js,a,1,63,-1.0".into(),
+                Verb::GamepadAxis {
+                    index: 1,
+                    axis: 63,
+                    value: -1.0,
+                },
+            ),
+            (
+                "js,a,0,0,0.25".into(),
+                Verb::GamepadAxis {
+                    index: 0,
+                    axis: 0,
+                    value: 0.25,
+                },
+            ),
+            ("cr".into(), Verb::ClipboardRead),
+            ("REQUEST_CLIPBOARD".into(), Verb::RequestClipboard),
+            (
+                format!("cw,{}", b64("héllo, wörld".as_bytes())),
+                Verb::ClipboardText("héllo, wörld".into()),
+            ),
+            ("cw,".into(), Verb::ClipboardText(String::new())),
+            (
+                format!("cb,image/png,{}", b64(&[0x89, b'P', b'N', b'G', 0, 0xff])),
+                Verb::ClipboardBinary {
+                    mime: "image/png".into(),
+                    data: vec![0x89, b'P', b'N', b'G', 0, 0xff],
+                },
+            ),
+            (
+                "cws,1048576".into(),
+                Verb::ClipboardTextStart {
+                    id: None,
+                    total: 1_048_576,
+                },
+            ),
+            (
+                "cws,7,67108864".into(),
+                Verb::ClipboardTextStart {
+                    id: tid(),
+                    total: MAX_CLIPBOARD_TOTAL,
+                },
+            ),
+            (
+                format!("cwd,{}", b64(&[0xe2, 0x82])),
+                Verb::ClipboardTextData {
+                    id: None,
+                    chunk: vec![0xe2, 0x82],
+                },
+            ),
+            (
+                format!("cwd,7,{}", b64(&[0xac])),
+                Verb::ClipboardTextData {
+                    id: tid(),
+                    chunk: vec![0xac],
+                },
+            ),
+            ("cwe".into(), Verb::ClipboardTextEnd { id: None }),
+            ("cwe,7".into(), Verb::ClipboardTextEnd { id: tid() }),
+            (
+                "cbs,image/png,300".into(),
+                Verb::ClipboardBinaryStart {
+                    id: None,
+                    mime: "image/png".into(),
+                    total: 300,
+                },
+            ),
+            (
+                "cbs,7,image/svg+xml,0".into(),
+                Verb::ClipboardBinaryStart {
+                    id: tid(),
+                    mime: "image/svg+xml".into(),
+                    total: 0,
+                },
+            ),
+            (
+                format!("cbd,{}", b64(b"abc")),
+                Verb::ClipboardBinaryData {
+                    id: None,
+                    chunk: b"abc".to_vec(),
+                },
+            ),
+            (
+                format!("cbd,7,{}", b64(b"abcd")),
+                Verb::ClipboardBinaryData {
+                    id: tid(),
+                    chunk: b"abcd".to_vec(),
+                },
+            ),
+            ("cbe".into(), Verb::ClipboardBinaryEnd { id: None }),
+            ("cbe,7".into(), Verb::ClipboardBinaryEnd { id: tid() }),
+            ("_f,59.94".into(), Verb::ClientFps(59.94)),
+            ("_l,0.0".into(), Verb::ClientLatency(0.0)),
+            ("pong,1712345678.123".into(), Verb::Pong(1_712_345_678.123)),
+            (
+                r#"_stats_video,{"a":1,"b":[1,2],"c":"x,y"}"#.into(),
+                Verb::VideoStats(r#"{"a":1,"b":[1,2],"c":"x,y"}"#.into()),
+            ),
+            ("_stats_audio,{}".into(), Verb::AudioStats("{}".into())),
+            ("REQUEST_KEYFRAME".into(), Verb::RequestKeyframe),
+        ]
+    }
+
+    #[test]
+    fn every_verb_parses_and_prints_back() {
+        for (text, verb) in canonical() {
+            assert_eq!(parse(&text), Ok(verb.clone()), "{text:?}");
+            assert_eq!(verb.to_text(), text, "{verb:?}");
+        }
+    }
+
+    #[test]
+    fn lenient_forms_parse_and_round_trip() {
+        let cases: Vec<(&str, Verb)> = vec![
+            ("kh", Verb::HeldKeys(vec![])),
+            ("kd,000065", Verb::KeyDown(65)),
+            ("m,-0,0,0,0", Verb::PointerAbsolute(pointer(0, 0, 0, 0))),
+            (
+                "_arg_resize,TRUE,800x600",
+                Verb::ResizeMode {
+                    enabled: true,
+                    size: Some(Size {
+                        width: 800,
+                        height: 600,
+                    }),
+                },
+            ),
+            ("s,2", Verb::Scale(2.0)),
+            ("_f,60", Verb::ClientFps(60.0)),
+            ("_l,1e-300", Verb::ClientLatency(1e-300)),
+            ("pong,1.7976931348623157e308", Verb::Pong(f64::MAX)),
+            (
+                "js,b,0,0,1",
+                Verb::GamepadButton {
+                    index: 0,
+                    button: 0,
+                    value: 1.0,
+                },
+            ),
+            (
+                "js,a,0,0,-0",
+                Verb::GamepadAxis {
+                    index: 0,
+                    axis: 0,
+                    value: -0.0,
+                },
+            ),
+            // Unpadded base64, as some clients strip the padding.
+            ("cw,aGk", Verb::ClipboardText("hi".into())),
+        ];
+        for (text, verb) in cases {
+            assert_eq!(parse(text), Ok(verb.clone()), "{text:?}");
+            assert_eq!(parse(&verb.to_text()), Ok(verb), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn scroll_magnitude_clamps_to_64_up_to_1000() {
+        assert_eq!(
+            ok("m,0,0,8,65"),
+            Verb::PointerAbsolute(pointer(0, 0, 8, 64))
+        );
+        assert_eq!(
+            ok("m2,0,0,16,1000"),
+            Verb::PointerRelative(pointer(0, 0, 16, 64))
+        );
+        assert!(matches!(
+            err("m,0,0,8,1001"),
+            VerbError::OutOfRange {
+                verb: "m",
+                arg: "scroll magnitude",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn gamepad_name_falls_back_to_latin1() {
+        let text = format!("js,c,1,{},4,11", b64(&[b'P', b'a', b'd', b' ', 0xe9]));
+        let verb = ok(&text);
+        assert_eq!(
+            verb,
+            Verb::GamepadConnect {
+                index: 1,
+                name: "Pad é".into(),
+                axes: 4,
+                buttons: 11,
+            }
+        );
+        assert_eq!(parse(&verb.to_text()), Ok(verb));
+    }
+
+    #[test]
+    fn button_mask_bits() {
+        let mask = ButtonMask(ButtonMask::LEFT | ButtonMask::WHEEL_DOWN);
+        assert!(mask.contains(ButtonMask::LEFT));
+        assert!(mask.contains(ButtonMask::WHEEL_DOWN));
+        assert!(!mask.contains(ButtonMask::RIGHT));
+        assert!(!mask.contains(ButtonMask::LEFT | ButtonMask::RIGHT));
+        assert_eq!(ButtonMask::SCROLL_RIGHT, 0x80);
+    }
+
+    #[test]
+    fn categories() {
+        let cat = |t: &str| ok(t).category();
+        assert_eq!(cat("kd,97"), Category::Keyboard);
+        assert_eq!(cat("kh,"), Category::Keyboard);
+        assert_eq!(cat("co,end,x"), Category::Keyboard);
+        assert_eq!(cat("m,1,1,0,0"), Category::Mouse);
+        assert_eq!(cat("m2,1,1,0,0"), Category::Mouse);
+        assert_eq!(cat("js,d,0"), Category::Gamepad);
+        assert_eq!(cat("js,h,0"), Category::Gamepad);
+        assert_eq!(cat("cr"), Category::Clipboard);
+        assert_eq!(cat("cwe"), Category::Clipboard);
+        assert_eq!(cat("REQUEST_CLIPBOARD"), Category::Clipboard);
+        assert_eq!(cat("p,1"), Category::Settings);
+        assert_eq!(cat("vb,5000"), Category::Settings);
+        assert_eq!(cat("r,800x600"), Category::Settings);
+        assert_eq!(cat("_f,30"), Category::Stats);
+        assert_eq!(cat("pong,1.5"), Category::Stats);
+        assert_eq!(cat("_stats_audio,{}"), Category::Stats);
+        assert_eq!(cat("REQUEST_KEYFRAME"), Category::Control);
+        // Every canonical verb has some category (the match is exhaustive); spot-check a count.
+        let settings = canonical()
+            .iter()
+            .filter(|(_, v)| v.category() == Category::Settings)
+            .count();
+        assert!(settings >= 10);
+    }
+
+    #[test]
+    fn empty_oversized_unknown_unsupported() {
+        assert_eq!(err(""), VerbError::Empty);
+        let big = format!("co,end,{}", "x".repeat(MAX_VERB_BYTES));
+        assert_eq!(err(&big), VerbError::TooLarge { len: big.len() });
+        // Exactly at the limit is fine.
+        let at_limit = format!("co,end,{}", "x".repeat(MAX_VERB_BYTES - 7));
+        assert!(parse(&at_limit).is_ok());
+
+        assert_eq!(err("zz,1"), VerbError::Unknown("zz".into()));
+        assert_eq!(err("KD,65"), VerbError::Unknown("KD".into()));
+        assert_eq!(err(" kd,65"), VerbError::Unknown(" kd".into()));
+        assert_eq!(err("js,x,0"), VerbError::Unknown("js,x".into()));
+        let long = "q".repeat(10_000);
+        match err(&long) {
+            VerbError::Unknown(name) => assert!(name.len() <= MAX_SNIPPET_BYTES + 3),
+            e => panic!("{e:?}"),
+        }
+        match err("a\nb\u{2028}c") {
+            VerbError::Unknown(name) => assert_eq!(name, "a?b?c"),
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(err("_gz,1"), VerbError::Unsupported("_gz"));
+        assert_eq!(err("SETTINGS,{}"), VerbError::Unsupported("SETTINGS"));
+        assert_eq!(err("cmd,rm -rf /"), VerbError::Unsupported("cmd"));
+        assert_eq!(err("_crf,25"), VerbError::Unsupported("_crf"));
+    }
+
+    #[test]
+    fn missing_arguments() {
+        let cases = [
+            ("kd", "kd", "keysym"),
+            ("ku", "ku", "keysym"),
+            ("co", "co", "subcommand"),
+            ("co,end", "co", "text"),
+            ("m,1,2,3", "m", "scroll magnitude"),
+            ("m2", "m2", "x"),
+            ("p", "p", "flag"),
+            ("vb", "vb", "kbps"),
+            ("_arg_resize,true", "_arg_resize", "size"),
+            ("r", "r", "size"),
+            ("s", "s", "dpr"),
+            ("js", "js", "subcommand"),
+            ("js,c,0,AA==,4", "js,c", "button count"),
+            ("js,d", "js,d", "index"),
+            ("js,b,0,1", "js,b", "value"),
+            ("js,a,0", "js,a", "axis"),
+            ("cw", "cw", "text"),
+            ("cb,image/png", "cb", "data"),
+            ("cws", "cws", "total size"),
+            ("cwd", "cwd", "chunk"),
+            ("cbs,image/png", "cbs", "total size"),
+            ("_f", "_f", "fps"),
+            ("pong", "pong", "timestamp"),
+            ("_stats_video", "_stats_video", "json"),
+        ];
+        for (text, verb, arg) in cases {
+            assert_eq!(err(text), VerbError::Missing { verb, arg }, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn extra_arguments() {
+        let cases = [
+            ("kd,65,66", "kd"),
+            ("kr,", "kr"),
+            ("kr,1", "kr"),
+            ("m,1,2,3,4,5", "m"),
+            ("m2,1,2,3,4,", "m2"),
+            ("p,1,1", "p"),
+            (
+                "SET_NATIVE_CURSOR_RENDERING,0,0",
+                "SET_NATIVE_CURSOR_RENDERING",
+            ),
+            ("vb,1000,1", "vb"),
+            ("_arg_resize,true,800x600,1", "_arg_resize"),
+            ("r,800x600,primary,x", "r"),
+            ("s,1,2", "s"),
+            ("js,d,0,0", "js,d"),
+            ("js,h,0,1", "js,h"),
+            ("js,b,0,1,1,1", "js,b"),
+            ("js,c,0,AA==,1,1,1", "js,c"),
+            ("cr,1", "cr"),
+            ("REQUEST_CLIPBOARD,", "REQUEST_CLIPBOARD"),
+            ("REQUEST_KEYFRAME,1", "REQUEST_KEYFRAME"),
+            ("cw,aGk=,aGk=", "cw"),
+            ("cws,1,2,3", "cws"),
+            ("cwd,1,aGk=,x", "cwd"),
+            ("cwe,1,2", "cwe"),
+            ("cbe,1,2", "cbe"),
+            ("cbs,1,image/png,3,4", "cbs"),
+            ("_f,1,2", "_f"),
+            ("pong,1,2", "pong"),
+        ];
+        for (text, verb) in cases {
+            assert_eq!(err(text), VerbError::Extra { verb }, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn non_numeric() {
+        let cases = [
+            ("kd,a", "keysym"),
+            ("kd,", "keysym"),
+            ("kd,+65", "keysym"),
+            ("kd, 65", "keysym"),
+            ("kd,0x41", "keysym"),
+            ("kd,6.5", "keysym"),
+            ("kd,-", "keysym"),
+            ("kh,1,,2", "keysym"),
+            ("kh,1,", "keysym"),
+            ("m,1.5,2,0,0", "x"),
+            ("m,1,,0,0", "y"),
+            ("m2,1,2,x,0", "button mask"),
+            ("vb,8k", "kbps"),
+            ("_arg_fps,60.0", "fps"),
+            ("js,b,0,1,", "value"),
+            ("js,a,0,1,half", "value"),
+            ("js,d,one", "index"),
+            ("cws,x", "total size"),
+            ("_f,fast", "fps"),
+            ("s,1;5", "dpr"),
+        ];
+        for (text, arg) in cases {
+            match err(text) {
+                VerbError::NotANumber { arg: a, .. } if a == arg => {}
+                e => panic!("{text:?}: {e:?}"),
+            }
+        }
+        // A 100-digit float is refused before parsing.
+        let long = format!("_l,{}", "1".repeat(100));
+        assert!(matches!(
+            err(&long),
+            VerbError::NotANumber { arg: "ms", .. }
+        ));
+    }
+
+    #[test]
+    fn out_of_range_and_huge() {
+        let cases = [
+            ("kd,0", "keysym"),
+            ("kd,536870912", "keysym"),
+            ("kd,-1", "keysym"),
+            ("kd,99999999999999999999999999", "keysym"),
+            // Unicode keysyms beyond U+10FFFF, and surrogates.
+            ("kd,17891328", "keysym"),
+            ("kd,33554431", "keysym"),
+            ("ku,16832512", "keysym"),
+            ("m,65536,0,0,0", "x"),
+            ("m,0,-65536,0,0", "y"),
+            ("m,0,0,256,0", "button mask"),
+            ("m,0,0,-1,0", "button mask"),
+            ("m,0,0,0,-1", "scroll magnitude"),
+            ("m2,9223372036854775808,0,0,0", "x"),
+            ("vb,99", "kbps"),
+            ("vb,1000001", "kbps"),
+            ("ab,5999", "bps"),
+            ("ab,510001", "bps"),
+            ("_arg_fps,0", "fps"),
+            ("_arg_fps,241", "fps"),
+            ("r,63x600", "width"),
+            ("r,800x7681", "height"),
+            ("_arg_resize,true,8000x600", "width"),
+            ("s,0.49", "dpr"),
+            ("s,5.01", "dpr"),
+            ("s,-1", "dpr"),
+            ("js,d,4", "index"),
+            ("js,c,0,,65,1", "axis count"),
+            ("js,c,0,,1,513", "button count"),
+            ("js,b,0,512,1", "button"),
+            ("js,b,0,1,1.01", "value"),
+            ("js,b,0,1,-0.1", "value"),
+            ("js,a,0,64,0", "axis"),
+            ("js,a,0,1,-1.5", "value"),
+            ("js,a,0,1,1e300", "value"),
+            ("cws,67108865", "total size"),
+            ("cws,-1", "total size"),
+            ("cbs,image/png,99999999999", "total size"),
+            ("_f,-1", "fps"),
+            ("_l,-0.001", "ms"),
+            ("pong,-5", "timestamp"),
+        ];
+        for (text, arg) in cases {
+            match err(text) {
+                VerbError::OutOfRange { arg: a, .. } if a == arg => {}
+                e => panic!("{text:?}: {e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn nan_and_infinity() {
+        for text in [
+            "s,NaN",
+            "s,nan",
+            "s,inf",
+            "s,-infinity",
+            "js,a,0,0,NaN",
+            "js,b,0,0,inf",
+            "_f,NaN",
+            "_l,1e400",
+            "pong,Infinity",
+        ] {
+            assert!(
+                matches!(err(text), VerbError::NotFinite { .. }),
+                "{text:?}: {:?}",
+                parse(text)
+            );
+        }
+    }
+
+    #[test]
+    fn bad_base64_and_utf8() {
+        for (text, verb, arg) in [
+            ("cw,not base64", "cw", "text"),
+            ("cw,a", "cw", "text"),
+            ("cw,aGk=====", "cw", "text"),
+            ("cw,aGl=", "cw", "text"), // non-zero trailing bits
+            ("cw,aGk-", "cw", "text"), // URL-safe alphabet
+            ("cb,image/png,@@@@", "cb", "data"),
+            ("cwd,%%%%", "cwd", "chunk"),
+            ("cbd,7,a", "cbd", "chunk"),
+            ("js,c,0,*,1,1", "js,c", "name"),
+        ] {
+            assert_eq!(err(text), VerbError::Base64 { verb, arg }, "{text:?}");
+        }
+        let bad_utf8 = format!("cw,{}", b64(&[b'a', 0xff, 0xfe]));
+        assert_eq!(
+            err(&bad_utf8),
+            VerbError::Utf8 {
+                verb: "cw",
+                arg: "text"
+            }
+        );
+        let overlong = format!("cw,{}", b64(&[0xc0, 0x80]));
+        assert!(matches!(err(&overlong), VerbError::Utf8 { .. }));
+    }
+
+    #[test]
+    fn malformed_flags_sizes_ids_and_mime_types() {
+        let cases: [(&str, &str, &str); 22] = [
+            ("p,2", "p", "flag"),
+            ("p,true", "p", "flag"),
+            ("p,", "p", "flag"),
+            (
+                "SET_NATIVE_CURSOR_RENDERING,yes",
+                "SET_NATIVE_CURSOR_RENDERING",
+                "flag",
+            ),
+            ("_arg_resize,1,800x600", "_arg_resize", "enabled"),
+            ("_arg_resize,,800x600", "_arg_resize", "enabled"),
+            ("r,800", "r", "size"),
+            ("r,", "r", "size"),
+            ("r,800X600", "r", "size"),
+            ("r,800x600,", "r", "display id"),
+            ("r,800x600,dis play", "r", "display id"),
+            ("co,start,x", "co", "subcommand"),
+            ("cb,image,aGk=", "cb", "mime type"),
+            ("cb,/png,aGk=", "cb", "mime type"),
+            ("cb,image/,aGk=", "cb", "mime type"),
+            ("cb,image/png;x=1,aGk=", "cb", "mime type"),
+            ("cb,a/b/c,aGk=", "cb", "mime type"),
+            ("cbs,,5", "cbs", "mime type"),
+            ("cws,,5", "cws", "transfer id"),
+            ("cwd,a b,aGk=", "cwd", "transfer id"),
+            ("cwe,", "cwe", "transfer id"),
+            ("cbe,x/y", "cbe", "transfer id"),
+        ];
+        for (text, verb, arg) in cases {
+            match err(text) {
+                VerbError::Invalid {
+                    verb: v, arg: a, ..
+                } if v == verb && a == arg => {}
+                e => panic!("{text:?}: {e:?}"),
+            }
+        }
+        let long_mime = format!("cb,image/{},aGk=", "x".repeat(MAX_MIME_BYTES));
+        assert!(matches!(err(&long_mime), VerbError::Invalid { .. }));
+        let long_id = format!("cwe,{}", "7".repeat(MAX_ID_BYTES + 1));
+        assert!(matches!(err(&long_id), VerbError::Invalid { .. }));
+        assert!(parse(&format!("cwe,{}", "7".repeat(MAX_ID_BYTES))).is_ok());
+    }
+
+    #[test]
+    fn length_limits() {
+        let held = vec!["97"; MAX_HELD_KEYS].join(",");
+        assert!(parse(&format!("kh,{held}")).is_ok());
+        assert_eq!(
+            err(&format!("kh,{held},98,99")),
+            VerbError::TooLong {
+                verb: "kh",
+                arg: "keysyms",
+                len: MAX_HELD_KEYS + 2,
+                max: MAX_HELD_KEYS,
+            }
+        );
+        let name = "n".repeat(MAX_GAMEPAD_NAME_BYTES + 1);
+        assert!(matches!(
+            err(&format!("js,c,0,{},1,1", b64(name.as_bytes()))),
+            VerbError::TooLong {
+                verb: "js,c",
+                arg: "name",
+                ..
+            }
+        ));
+        let stats = format!("_stats_video,{}", "1".repeat(MAX_STATS_JSON_BYTES + 1));
+        assert!(matches!(
+            err(&stats),
+            VerbError::TooLong {
+                verb: "_stats_video",
+                ..
+            }
+        ));
+        // A clipboard chunk as large as Selkies sends (750 KiB raw) fits in one message.
+        let chunk = vec![0xab_u8; 750 * 1024];
+        let text = format!("cbd,12345,{}", b64(&chunk));
+        assert!(text.len() <= MAX_VERB_BYTES);
+        assert_eq!(
+            ok(&text),
+            Verb::ClipboardBinaryData {
+                id: Some("12345".into()),
+                chunk,
+            }
+        );
+    }
+
+    #[test]
+    fn error_messages_are_short_single_lines() {
+        let junk = format!("kd,{}\n\r\u{2028}{}", "9".repeat(100), "é".repeat(100));
+        let texts = [
+            junk.as_str(),
+            "m,1,2,3",
+            "m,1,2,3,4,5",
+            "s,NaN",
+            "cw,!!",
+            "\u{0}\u{1}\u{2}",
+            "r,800x600,\n",
+            "cb,\t/x,aGk=",
+        ];
+        for text in texts {
+            let message = err(text).to_string();
+            assert!(!message.is_empty());
+            assert!(message.len() < 200, "{message:?}");
+            assert!(
+                !message
+                    .chars()
+                    .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+                "{message:?}"
+            );
+        }
+    }
+
+    /// Tiny xorshift so the property loop is deterministic and needs no dependency.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            let i = usize::try_from(self.next() % items.len() as u64).unwrap_or(0);
+            items.get(i).copied().unwrap_or("")
+        }
+    }
+
+    #[test]
+    fn random_messages_never_panic_and_round_trip() {
+        const PREFIXES: &[&str] = &[
+            "kd",
+            "ku",
+            "kr",
+            "kh",
+            "co",
+            "co,end",
+            "m",
+            "m2",
+            "p",
+            "SET_NATIVE_CURSOR_RENDERING",
+            "vb",
+            "ab",
+            "_arg_fps",
+            "_arg_resize",
+            "_arg_resize,true",
+            "r",
+            "s",
+            "js",
+            "js,c",
+            "js,d",
+            "js,b",
+            "js,a",
+            "js,h",
+            "cr",
+            "cw",
+            "cb",
+            "cb,image/png",
+            "cws",
+            "cwd",
+            "cwe",
+            "cbs",
+            "cbd",
+            "cbe",
+            "REQUEST_CLIPBOARD",
+            "_f",
+            "_l",
+            "pong",
+            "_stats_video",
+            "_stats_audio",
+            "REQUEST_KEYFRAME",
+            "_gz",
+            "",
+            "x",
+        ];
+        const TOKENS: &[&str] = &[
+            "",
+            "0",
+            "1",
+            "-1",
+            "3",
+            "4",
+            "64",
+            "65",
+            "255",
+            "256",
+            "511",
+            "512",
+            "1000",
+            "1001",
+            "65535",
+            "-65535",
+            "65536",
+            "8000",
+            "128000",
+            "16785101",
+            "17891328",
+            "536870911",
+            "99999999999999999999",
+            "0.5",
+            "-0.5",
+            "1.0",
+            "1e300",
+            "1e-300",
+            "NaN",
+            "inf",
+            "-0",
+            "true",
+            "FALSE",
+            "1920x1080",
+            "64x64",
+            "7680x7681",
+            "x",
+            "1x",
+            "primary",
+            "image/png",
+            "a/b/c",
+            "aGk=",
+            "aGk",
+            "AA==",
+            "/w==",
+            "_w",
+            "=",
+            "é",
+            "😀",
+            "\u{0}",
+            ",",
+            " ",
+            "{}",
+            "7",
+            "a b",
+        ];
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut text = rng.pick(PREFIXES).to_owned();
+            let n = rng.next() % 7;
+            for _ in 0..n {
+                text.push(',');
+                text.push_str(rng.pick(TOKENS));
+            }
+            if rng.next() % 10 == 3 {
+                // Cut at a random char boundary to exercise truncated messages.
+                let cut = usize::try_from(rng.next() % (text.len() as u64 + 1)).unwrap_or(0);
+                let cut = (0..=cut)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(0);
+                text.truncate(cut);
+            }
+            if let Ok(verb) = parse(&text) {
+                accepted += 1;
+                assert_eq!(parse(&verb.to_text()), Ok(verb), "{text:?}");
+            }
+        }
+        // The generator must reach the accepting paths, or the loop proves little.
+        assert!(accepted > 500, "only {accepted} accepted");
+    }
+}

@@ -13,12 +13,14 @@ pub mod ffmpeg;
 pub mod painter;
 pub mod ports;
 pub mod procs;
+pub mod server;
 
 pub use cdp::Cdp;
 pub use chromium::Chromium;
 pub use ffmpeg::{decode_h264_to_rgb, probe_pict_types, Frame};
 pub use painter::Painter;
 pub use ports::free_port;
+pub use server::Server;
 
 /// Whether two colours differ by at most `tolerance` in every channel.
 pub fn colour_close(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {

@@ -208,7 +208,7 @@ fn check_plane(
             width,
         });
     };
-    let needed = stride.checked_mul(rows).unwrap_or(usize::MAX);
+    let needed = stride.saturating_mul(rows);
     if data.len() < needed {
         return Err(Error::PlaneTooSmall {
             plane,
@@ -563,5 +563,109 @@ mod tests {
             .collect();
         assert_eq!(keys, vec![0, 15]);
         assert!(is_idr_with_headers(&frames[15].1));
+    }
+
+    /// Runs a tool, or `None` when it is not installed (the test then skips).
+    fn run(tool: &str, args: &[&std::ffi::OsStr]) -> Option<std::process::Output> {
+        std::process::Command::new(tool).args(args).output().ok()
+    }
+
+    #[test]
+    fn ffmpeg_decodes_the_stream_without_b_frames() {
+        use std::ffi::OsStr;
+        for profile in [Profile::ConstrainedBaseline, Profile::Main, Profile::High] {
+            let mut enc = Encoder::open(&Params {
+                profile,
+                ..params(320, 240)
+            })
+            .expect("open");
+            let frames = encode_frames(&mut enc, 60, &[30], |t| I420::moving(320, 240, t), 0);
+            let stream: Vec<u8> = frames.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+            let path = std::env::temp_dir().join(format!(
+                "selkies-x264-{}-{profile:?}.h264",
+                std::process::id()
+            ));
+            std::fs::write(&path, &stream).expect("write temp file");
+            let file = path.as_os_str();
+
+            let decode = run(
+                "ffmpeg",
+                &[
+                    OsStr::new("-v"),
+                    OsStr::new("error"),
+                    OsStr::new("-i"),
+                    file,
+                    OsStr::new("-f"),
+                    OsStr::new("null"),
+                    OsStr::new("-"),
+                ],
+            );
+            let probe = |entries: &str| {
+                run(
+                    "ffprobe",
+                    &[
+                        OsStr::new("-v"),
+                        OsStr::new("error"),
+                        OsStr::new("-show_entries"),
+                        OsStr::new(entries),
+                        OsStr::new("-of"),
+                        OsStr::new("default=noprint_wrappers=1"),
+                        file,
+                    ],
+                )
+            };
+            let frame_probe = probe("frame=key_frame,pict_type");
+            let stream_probe =
+                probe("stream=profile,color_range,color_space,color_primaries,color_transfer");
+            let _ = std::fs::remove_file(&path);
+
+            let (Some(decode), Some(frame_probe), Some(stream_probe)) =
+                (decode, frame_probe, stream_probe)
+            else {
+                eprintln!("ffmpeg/ffprobe not installed: decoder check skipped");
+                return;
+            };
+            let stderr = String::from_utf8_lossy(&decode.stderr);
+            assert!(
+                decode.status.success() && stderr.trim().is_empty(),
+                "{profile:?}: {stderr}"
+            );
+
+            assert!(frame_probe.status.success());
+            let text = String::from_utf8_lossy(&frame_probe.stdout);
+            let types: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("pict_type="))
+                .collect();
+            assert_eq!(types.len(), 60, "{profile:?}: {text}");
+            assert!(!types.contains(&"B"), "{profile:?}: {types:?}");
+            let keys: Vec<usize> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("key_frame="))
+                .enumerate()
+                .filter(|(_, k)| *k == "1")
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(keys, vec![0, 30], "{profile:?}");
+
+            let info = String::from_utf8_lossy(&stream_probe.stdout);
+            let expected_profile = match profile {
+                Profile::ConstrainedBaseline => "profile=Constrained Baseline",
+                Profile::Main => "profile=Main",
+                Profile::High => "profile=High",
+            };
+            for line in [
+                expected_profile,
+                "color_range=tv",
+                "color_space=smpte170m",
+                "color_primaries=bt709",
+                "color_transfer=iec61966-2-1",
+            ] {
+                assert!(
+                    info.lines().any(|l| l == line),
+                    "{line} missing from {info}"
+                );
+            }
+        }
     }
 }

@@ -6,7 +6,6 @@ use crate::Picture;
 
 pub struct I420 {
     pub width: usize,
-    pub height: usize,
     pub y: Vec<u8>,
     pub u: Vec<u8>,
     pub v: Vec<u8>,
@@ -43,7 +42,6 @@ impl I420 {
         let u = (0..chroma).map(|i| (64 + (i + t) % 128) as u8).collect();
         I420 {
             width,
-            height,
             y,
             u,
             v: vec![128; chroma],
@@ -63,7 +61,6 @@ impl I420 {
         let chroma = (width / 2) * (height / 2);
         I420 {
             width,
-            height,
             y: (0..width * height).map(|_| next()).collect(),
             u: (0..chroma).map(|_| next()).collect(),
             v: (0..chroma).map(|_| next()).collect(),
