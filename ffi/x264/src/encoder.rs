@@ -12,8 +12,11 @@ use crate::{sys, Error, Params};
 /// keeps no reference.
 #[derive(Debug, Clone, Copy)]
 pub struct Picture<'a> {
+    /// Luma, `stride_y * height` bytes or more.
     pub y: &'a [u8],
+    /// Cb, `stride_uv * height / 2` bytes or more.
     pub u: &'a [u8],
+    /// Cr, `stride_uv * height / 2` bytes or more.
     pub v: &'a [u8],
     /// Bytes from one luma row to the next; at least `width`.
     pub stride_y: usize,
@@ -30,6 +33,7 @@ pub struct FrameInfo {
     pub keyframe: bool,
     /// Bytes appended to `out`.
     pub bytes: usize,
+    /// The `pts` of the picture this frame encodes.
     pub pts: i64,
 }
 

@@ -46,6 +46,12 @@
 //! # Ok::<(), selkies_x264::Error>(())
 //! ```
 
+#![warn(
+    missing_docs,
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_errors_doc
+)]
+
 mod encoder;
 mod params;
 mod sys;
@@ -75,15 +81,21 @@ pub enum Error {
     /// A plane slice is shorter than `stride * rows`.
     #[error("{plane} plane has {len} bytes, needs at least {needed}")]
     PlaneTooSmall {
+        /// `"Y"`, `"U"` or `"V"`.
         plane: &'static str,
+        /// Bytes given.
         len: usize,
+        /// `stride * rows`.
         needed: usize,
     },
     /// A stride is narrower than the plane's width, or does not fit a C `int`.
     #[error("{plane} stride {stride} is invalid for a plane {width} pixels wide")]
     BadStride {
+        /// `"Y"`, `"U"` or `"V"`.
         plane: &'static str,
+        /// Stride given, in bytes.
         stride: usize,
+        /// Width of that plane in the opened picture size.
         width: usize,
     },
 }

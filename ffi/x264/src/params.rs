@@ -51,6 +51,7 @@ pub struct Params {
     pub vbv_frames: f32,
     /// Slice threads; 0 lets x264 choose from the CPU count.
     pub threads: u32,
+    /// H.264 profile, and with it which coding tools are on.
     pub profile: Profile,
     /// Periodic intra refresh (one wave per second) in addition to on-demand IDRs.
     pub intra_refresh: bool,
