@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the system packages selkies-rs needs to build, run and test, on Debian/Ubuntu.
+# Safe to run again. Uses sudo when not root.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Build: libx264 and the XCB extension libraries we link; run: Xvfb for a display of our own;
+# tests: Chromium (the browser client), FFmpeg (decodes what we encode), x11-utils, procps.
+PACKAGES=(
+  build-essential pkg-config
+  libx264-dev
+  libxcb1-dev libxcb-shm0-dev libxcb-xtest0-dev libxcb-randr0-dev libxcb-xfixes0-dev
+  libxcb-damage0-dev libxcb-xkb-dev
+  xvfb x11-utils procps
+  ffmpeg chromium
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "Rust is not installed: install it with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+echo "dependencies ready"
