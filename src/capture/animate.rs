@@ -159,7 +159,7 @@ fn paint_loop(
                     2 * u32::from(span) - pos
                 };
                 last_x = xpos as i16;
-                let colour = 0xFF0000u32.rotate_right((frame % 24) as u32);
+                let colour = 0xFF0000u32.rotate_right(frame % 24);
                 fill(
                     colour,
                     x::Rectangle {

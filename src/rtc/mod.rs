@@ -88,7 +88,6 @@ pub(crate) fn media_engine() -> Result<MediaEngine, RtcError> {
             RTCRtpCodecParameters {
                 rtp_codec: h264_codec(),
                 payload_type: H264_PAYLOAD_TYPE,
-                ..Default::default()
             },
             RtpCodecKind::Video,
         )
@@ -123,7 +122,6 @@ pub(crate) fn configuration(
             urls: s.urls.clone(),
             username: s.username.clone(),
             credential: s.credential.clone(),
-            ..Default::default()
         })
         .collect();
     RTCConfigurationBuilder::new()

@@ -170,19 +170,11 @@ impl Peer {
             .await
             .map_err(RtcError::from_any)?;
 
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(keyframe_requests(
-            Arc::clone(&track),
-            media.clone(),
-        )));
-        tasks.push(tokio::spawn(write_video(
-            track,
-            sender,
-            ssrc,
-            media.clone(),
-            connected,
-        )));
-        tasks.push(tokio::spawn(channel::serve(dc, media, peer_id.to_owned())));
+        let tasks = vec![
+            tokio::spawn(keyframe_requests(Arc::clone(&track), media.clone())),
+            tokio::spawn(write_video(track, sender, ssrc, media.clone(), connected)),
+            tokio::spawn(channel::serve(dc, media, peer_id.to_owned())),
+        ];
         Ok((Peer { pc, events, tasks }, sdp))
     }
 
