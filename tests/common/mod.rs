@@ -13,6 +13,7 @@ pub mod ffmpeg;
 pub mod painter;
 pub mod ports;
 pub mod procs;
+pub mod rtc_client;
 pub mod server;
 
 pub use cdp::Cdp;
