@@ -78,7 +78,9 @@ fn pli_and_fir_each_bring_an_idr_and_none_comes_unasked() -> Result<()> {
     rt.block_on(async {
         let mut viewer = RtcViewer::connect(&server.ws_url(), Duration::from_secs(30))
             .await
-            .with_context(|| format!("viewer did not connect; server log:\n{}", server.log_text()))?;
+            .with_context(|| {
+                format!("viewer did not connect; server log:\n{}", server.log_text())
+            })?;
 
         // A new viewer gets an IDR at once: its very first frame.
         let first = viewer.next_frame(FRAME_TIMEOUT).await?;

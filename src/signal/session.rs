@@ -159,7 +159,11 @@ async fn act<S: AsyncRead + AsyncWrite + Unpin>(
         Action::ApplyAnswer(sdp) => match peer {
             Some(p) => match p.apply_answer(sdp).await {
                 Ok(()) => Outcome::Continue,
-                Err(e) => Outcome::End(Some(format!("invalid answer: {e}"))),
+                Err(e) => {
+                    // The detail may quote the client's SDP: log it, but don't echo it back.
+                    tracing::warn!(error = %e, "answer rejected");
+                    Outcome::End(Some("invalid answer: the SDP was rejected".into()))
+                }
             },
             None => Outcome::End(Some("no session for this answer".into())),
         },
@@ -177,7 +181,5 @@ async fn act<S: AsyncRead + AsyncWrite + Unpin>(
             None => Outcome::Continue,
         },
         Action::EndOfCandidates | Action::Ignore => Outcome::Continue,
-        #[allow(unreachable_patterns)]
-        _ => Outcome::Continue,
     }
 }

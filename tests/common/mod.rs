@@ -10,11 +10,14 @@
 pub mod cdp;
 pub mod chromium;
 pub mod ffmpeg;
+pub mod http;
 pub mod painter;
 pub mod ports;
 pub mod procs;
 pub mod rtc_client;
 pub mod server;
+pub mod server_stdout;
+pub mod ws;
 
 pub use cdp::Cdp;
 pub use chromium::Chromium;

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
 use rtc::interceptor::Registry;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::{MediaEngine, MIME_TYPE_H264};
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
@@ -200,12 +200,10 @@ impl RtcViewer {
                 RTCRtpCodecParameters {
                     rtp_codec: selkies_rs::rtc::h264_codec(),
                     payload_type: selkies_rs::rtc::H264_PAYLOAD_TYPE,
-                    ..Default::default()
                 },
                 RtpCodecKind::Video,
             )
             .map_err(|e| anyhow!("register H.264: {e}"))?;
-        assert_eq!(selkies_rs::rtc::h264_codec().mime_type, MIME_TYPE_H264);
         let registry = register_default_interceptors(Registry::new(), &mut engine)
             .map_err(|e| anyhow!("interceptors: {e}"))?;
         let settings = SettingEngineBuilder::new()

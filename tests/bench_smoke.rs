@@ -1,0 +1,104 @@
+//! `selkies-rs bench --json` runs end to end on its own Xvfb and prints sane figures.
+//!
+//! Checks shape and consistency only; speed is never asserted (these machines are shared and
+//! their timings drift).
+
+use serde_json::Value;
+use std::process::Command;
+
+const NUMBERS: [&str; 26] = [
+    "width",
+    "height",
+    "threads",
+    "target_fps",
+    "bitrate_kbps",
+    "frames",
+    "seconds",
+    "fps",
+    "skipped",
+    "lagged",
+    "keyframes",
+    "cpu_ms_per_frame",
+    "cpu_percent",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_mean_ms",
+    "latency_max_ms",
+    "capture_p50_ms",
+    "capture_p95_ms",
+    "convert_p50_ms",
+    "convert_p95_ms",
+    "encode_p50_ms",
+    "encode_p95_ms",
+    "rss_mb",
+    "kbps",
+];
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} missing or not a number in {v}"))
+}
+
+#[test]
+fn bench_json_on_its_own_xvfb() {
+    let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
+        .args([
+            "bench",
+            "--json",
+            "--seconds",
+            "2",
+            "--resolutions",
+            "640x480",
+        ])
+        .env_remove("DISPLAY")
+        .output()
+        .expect("run selkies-rs bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bench failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one configuration, one line:\n{stdout}");
+    for line in lines {
+        let v: Value = serde_json::from_str(line).expect("each line is a JSON object");
+        for key in NUMBERS {
+            let x = num(&v, key);
+            assert!(x.is_finite() && x >= 0.0, "{key} = {x} in {v}");
+        }
+        assert_eq!(v["mode"], "pipeline");
+        assert_eq!(v["content"], "motion");
+        assert_eq!(v["encoder"], "x264");
+        assert!(v["display"].as_str().is_some_and(|d| d.starts_with(':')));
+        assert_eq!((num(&v, "width"), num(&v, "height")), (640.0, 480.0));
+        assert_eq!(
+            (num(&v, "target_fps"), num(&v, "bitrate_kbps")),
+            (60.0, 8000.0)
+        );
+        assert_eq!(num(&v, "seconds"), 2.0);
+        assert!(num(&v, "frames") > 0.0 && num(&v, "fps") > 0.0, "{v}");
+        assert!(num(&v, "kbps") > 0.0 && num(&v, "rss_mb") > 0.0, "{v}");
+        assert!(num(&v, "cpu_ms_per_frame") > 0.0, "{v}");
+        let (p50, p95, p99) = (
+            num(&v, "latency_p50_ms"),
+            num(&v, "latency_p95_ms"),
+            num(&v, "latency_p99_ms"),
+        );
+        assert!(
+            0.0 < p50 && p50 <= p95 && p95 <= p99 && p99 <= num(&v, "latency_max_ms"),
+            "{v}"
+        );
+        // Each stage is part of the whole.
+        for stage in ["capture_p50_ms", "convert_p50_ms", "encode_p50_ms"] {
+            assert!(num(&v, stage) > 0.0 && num(&v, stage) <= num(&v, "latency_max_ms"));
+        }
+        // We started the display and the painter, so both are accounted for.
+        assert!(v["paint_cpu_ms_per_frame"].as_f64().is_some(), "{v}");
+        assert!(v["xserver_cpu_ms_per_frame"].as_f64().is_some(), "{v}");
+    }
+}
