@@ -6,6 +6,7 @@
 //! `ffi/` crates.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod capture;
 pub mod clock;
 pub mod config;

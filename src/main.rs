@@ -1,4 +1,5 @@
-//! The `selkies-rs` command: `serve` streams a desktop; `probe` reports what this host can do.
+//! The `selkies-rs` command: `serve` streams a desktop; `probe` reports what this host can do;
+//! `bench` measures the media path.
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ enum Command {
     Serve(Box<ServeConfig>),
     /// Report the encoders and display features available on this host.
     Probe,
+    /// Measure capture → convert → encode against a moving display (table, or JSON lines).
+    Bench(selkies_rs::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,5 +44,6 @@ fn main() -> anyhow::Result<()> {
             selkies_rs::probe::print();
             Ok(())
         }
+        Command::Bench(args) => selkies_rs::bench::run(args),
     }
 }

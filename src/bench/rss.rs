@@ -23,7 +23,8 @@ mod tests {
 
     #[test]
     fn finds_the_key() {
-        let status = "Name:\tselkies-rs\nVmPeak:\t  300000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40000 kB\n";
+        let status =
+            "Name:\tselkies-rs\nVmPeak:\t  300000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40000 kB\n";
         assert_eq!(status_kib(status, "VmHWM"), Some(51200));
         assert_eq!(status_kib(status, "VmRSS"), Some(40000));
         assert_eq!(status_kib(status, "VmSwap"), None);

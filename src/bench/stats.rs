@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn one_sample_is_every_percentile() {
         let s = summarize(&mut [4.0]).expect("one sample");
-        assert_eq!((s.p50, s.p95, s.p99, s.max, s.mean), (4.0, 4.0, 4.0, 4.0, 4.0));
+        assert_eq!(
+            (s.p50, s.p95, s.p99, s.max, s.mean),
+            (4.0, 4.0, 4.0, 4.0, 4.0)
+        );
     }
 
     #[test]

@@ -1,0 +1,408 @@
+//! `selkies-rs bench`: figures for the media path, printed as a table or as JSON lines.
+//!
+//! `--mode pipeline` (the only mode so far; `glass` for glass-to-glass through a browser and
+//! `peers` for Selkies 1.x/2.x side by side are meant to join [`Mode`]) measures capture →
+//! convert → encode on the real media thread against a display that moves.
+//!
+//! Each configuration runs in a fresh child process (this binary, `bench --measure-child`), so
+//! that its CPU time and peak RSS belong to the pipeline alone: the parent starts Xvfb and the
+//! painter ([`Animator`]), whose zone-plate frames alone are tens of MB, and the child reads the
+//! painter's and the X server's CPU time from procfs to report them apart. This module owns the
+//! command line and that orchestration; it must not touch the pipeline's internals, only what
+//! [`crate::pipeline`] exposes to any viewer.
+
+pub mod cpu;
+pub mod measure;
+pub mod report;
+pub mod rss;
+pub mod stats;
+
+use crate::capture::animate::{Animator, Content};
+use crate::capture::display::VirtualDisplay;
+use crate::capture::XshmCapture;
+use crate::config::parse_size;
+use crate::encode::EncoderKind;
+use crate::pipeline::{BITRATE_KBPS_RANGE, FPS_RANGE};
+use anyhow::{bail, ensure, Context};
+use cpu::Task;
+use report::Report;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Mode {
+    /// Capture → convert → encode on the media thread, timed per frame.
+    Pipeline,
+}
+
+/// `selkies-rs bench` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = Mode::Pipeline)]
+    pub mode: Mode,
+    /// Measure this existing X display at its own size instead of starting Xvfb per resolution.
+    #[arg(long, conflicts_with = "resolutions")]
+    pub display: Option<String>,
+    /// Content painted on the display: motion (full-screen zone plate), desktop, static.
+    /// Default: motion on displays the bench starts; nothing painted on an existing --display.
+    #[arg(long)]
+    pub content: Option<Content>,
+    /// Screen sizes to start Xvfb at, comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_size, default_value = "1280x720,1920x1080")]
+    pub resolutions: Vec<(u32, u32)>,
+    /// Frame rate of the pipeline and of the painter.
+    #[arg(long, default_value_t = 60)]
+    pub fps: u32,
+    /// Video bitrate, kbit/s.
+    #[arg(long, default_value_t = 8000)]
+    pub bitrate: u32,
+    /// Length of the measured window per configuration, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Warm-up before the window, seconds (first IDR, rate control settling); not measured.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Encoder: auto, x264.
+    #[arg(long, default_value = "auto")]
+    pub encoder: EncoderKind,
+    /// Encoder threads (0 = automatic, as `serve` defaults to).
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
+    /// One JSON object per configuration per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Internal: measure `--display` once in this process and print one JSON line.
+    #[arg(long, hide = true, requires = "display")]
+    pub measure_child: bool,
+    /// Internal: `PID:TID` of the painter thread, for its CPU time.
+    #[arg(long, hide = true)]
+    pub painter_task: Option<String>,
+    /// Internal: pid of the X server, for its CPU time.
+    #[arg(long, hide = true)]
+    pub xserver_pid: Option<u32>,
+}
+
+/// How long the parent waits for a freshly painted display to start changing.
+const MOTION_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Runs the bench as the command line asks.
+///
+/// # Errors
+/// Invalid flags, a display or encoder that cannot start, a stalled pipeline, or a measuring
+/// child that fails.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let window = secs("--seconds", args.seconds)?;
+    ensure!(window > Duration::ZERO, "--seconds must be above 0");
+    let warmup = secs("--warmup", args.warmup)?;
+    ensure!(
+        FPS_RANGE.contains(&args.fps),
+        "--fps {} is outside {FPS_RANGE:?}",
+        args.fps
+    );
+    ensure!(
+        BITRATE_KBPS_RANGE.contains(&args.bitrate),
+        "--bitrate {} is outside {BITRATE_KBPS_RANGE:?}",
+        args.bitrate
+    );
+    if args.measure_child {
+        return measure_child(&args, warmup, window);
+    }
+    match args.mode {
+        Mode::Pipeline => pipeline(&args),
+    }
+}
+
+fn secs(flag: &str, v: f64) -> anyhow::Result<Duration> {
+    ensure!(v <= 3600.0, "{flag} {v} is above an hour");
+    Duration::try_from_secs_f64(v).with_context(|| format!("{flag} {v} is not a duration"))
+}
+
+/// The child side: one measurement, one JSON line on stdout.
+fn measure_child(args: &BenchArgs, warmup: Duration, window: Duration) -> anyhow::Result<()> {
+    let display = args
+        .display
+        .clone()
+        .context("--measure-child needs --display")?;
+    let painter = args
+        .painter_task
+        .as_deref()
+        .map(|s| {
+            let (pid, tid) = s.split_once(':')?;
+            Some(Task::Thread {
+                pid: pid.parse().ok()?,
+                tid: tid.parse().ok()?,
+            })
+        })
+        .map(|t| t.context("--painter-task is not PID:TID"))
+        .transpose()?;
+    let spec = measure::Spec {
+        display,
+        fps: args.fps,
+        bitrate_kbps: args.bitrate,
+        encoder: args.encoder,
+        threads: args.threads,
+        warmup,
+        window,
+        painter,
+        xserver: args.xserver_pid.map(Task::Process),
+    };
+    let report = measure::run(&spec)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", report.to_json_line()?)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Where a configuration runs.
+enum Target {
+    /// A fresh Xvfb at this size.
+    Own(u32, u32),
+    /// An existing display, as it is.
+    Existing(String),
+}
+
+fn pipeline(args: &BenchArgs) -> anyhow::Result<()> {
+    let targets: Vec<Target> = match &args.display {
+        Some(d) => vec![Target::Existing(d.clone())],
+        None => args
+            .resolutions
+            .iter()
+            .map(|&(w, h)| Target::Own(w, h))
+            .collect(),
+    };
+    let mut reports = Vec::with_capacity(targets.len());
+    for target in &targets {
+        let report = run_one(args, target)?;
+        if args.json {
+            // Printed as each finishes so a long run shows progress and survives a later failure.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", report.to_json_line()?)?;
+            out.flush()?;
+        }
+        reports.push(report);
+    }
+    if !args.json {
+        print!("{}", report::table(&reports));
+    }
+    Ok(())
+}
+
+/// Sets up the display and painter for `target`, runs a measuring child against it, and
+/// returns the child's report.
+fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
+    let (virtual_display, display, content) = match target {
+        Target::Own(w, h) => {
+            let vd = VirtualDisplay::start(*w, *h)
+                .with_context(|| format!("cannot start Xvfb at {w}x{h}"))?;
+            let name = vd.name();
+            (
+                Some(vd),
+                name,
+                Some(args.content.unwrap_or(Content::Motion)),
+            )
+        }
+        Target::Existing(d) => (None, d.clone(), args.content),
+    };
+    // Declared after the display, so dropped before it: the painter leaves while X is still up.
+    let animator = content
+        .map(|c| Animator::start(&display, c, args.fps))
+        .transpose()
+        .with_context(|| format!("cannot paint on {display}"))?;
+    let painter = match animator {
+        Some(_) => Some(painter_thread()?),
+        None => None,
+    };
+    if matches!(content, Some(Content::Motion | Content::Desktop)) {
+        wait_for_motion(&display)?;
+    }
+    let xserver = virtual_display
+        .as_ref()
+        .map(VirtualDisplay::pid)
+        .or_else(|| server_pid_from_lock(&display));
+    let shown = display.as_str();
+    tracing::info!(
+        display = shown,
+        content = content_label(content),
+        "measuring"
+    );
+
+    let exe = std::env::current_exe().context("cannot find this executable to re-run it")?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["bench", "--measure-child", "--display", &display])
+        .args(["--fps", &args.fps.to_string()])
+        .args(["--bitrate", &args.bitrate.to_string()])
+        .args(["--seconds", &args.seconds.to_string()])
+        .args(["--warmup", &args.warmup.to_string()])
+        .args(["--encoder", &args.encoder.to_string()])
+        .args(["--threads", &args.threads.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(Task::Thread { pid, tid }) = painter {
+        cmd.args(["--painter-task", &format!("{pid}:{tid}")]);
+    }
+    if let Some(pid) = xserver {
+        cmd.args(["--xserver-pid", &pid.to_string()]);
+    }
+    let out = cmd.output().context("cannot run the measuring process")?;
+    if !out.status.success() {
+        bail!("measuring {display} failed ({})", out.status);
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .context("the measuring process printed nothing")?;
+    let mut report: Report = serde_json::from_str(line)
+        .with_context(|| format!("unreadable report from the measuring process: {line}"))?;
+    report.content = content_label(content).to_owned();
+    drop(animator);
+    drop(virtual_display);
+    Ok(report)
+}
+
+fn content_label(content: Option<Content>) -> &'static str {
+    match content {
+        Some(Content::Motion) => "motion",
+        Some(Content::Desktop) => "desktop",
+        Some(Content::Static) => "static",
+        None => "as-is",
+    }
+}
+
+/// The painter's thread in this process. `std` names a thread from inside it once it runs, so
+/// the name may appear a moment after `Animator::start` returns.
+fn painter_thread() -> anyhow::Result<Task> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if let [tid] = cpu::threads_named("animate")[..] {
+            return Ok(Task::Thread {
+                pid: std::process::id(),
+                tid,
+            });
+        }
+        if Instant::now() > deadline {
+            bail!("cannot find the painter thread (\"animate\") in /proc/self/task");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until two grabs of `display` differ: the painter renders its frames before it starts
+/// drawing (the 1080p zone plate takes a while), and that must not fall in the window.
+fn wait_for_motion(display: &str) -> anyhow::Result<()> {
+    let mut capture = XshmCapture::open(Some(display))
+        .with_context(|| format!("cannot grab {display} to see it move"))?;
+    let deadline = Instant::now() + MOTION_TIMEOUT;
+    let mut previous = capture.grab()?.data.to_vec();
+    loop {
+        std::thread::sleep(Duration::from_millis(30));
+        let frame = capture.grab()?;
+        if frame.data != previous.as_slice() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{display} did not change within {MOTION_TIMEOUT:?} of starting the painter");
+        }
+        previous.clear();
+        previous.extend_from_slice(frame.data);
+    }
+}
+
+/// The pid of the local X server for `:N` (or `:N.S`), from the lock file it writes.
+fn server_pid_from_lock(display: &str) -> Option<u32> {
+    let number = display.strip_prefix(':')?.split('.').next()?;
+    let number: u32 = number.parse().ok()?;
+    let pid = std::fs::read_to_string(format!("/tmp/.X{number}-lock"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    std::path::Path::new(&format!("/proc/{pid}"))
+        .exists()
+        .then_some(pid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: BenchArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
+        T::try_parse_from(std::iter::once("t").chain(args.iter().copied())).map(|t| t.a)
+    }
+
+    #[test]
+    fn defaults() {
+        let a = parse(&[]).expect("no flags");
+        assert_eq!(a.mode, Mode::Pipeline);
+        assert_eq!(a.resolutions, vec![(1280, 720), (1920, 1080)]);
+        assert_eq!(
+            (a.fps, a.bitrate, a.seconds, a.warmup),
+            (60, 8000, 10.0, 1.0)
+        );
+        assert_eq!((a.content, a.display, a.json), (None, None, false));
+    }
+
+    #[test]
+    fn flags() {
+        let a = parse(&[
+            "--json",
+            "--content",
+            "desktop",
+            "--resolutions",
+            "640x480,800x600",
+            "--seconds",
+            "2.5",
+        ])
+        .expect("valid flags");
+        assert!(a.json);
+        assert_eq!(a.content, Some(Content::Desktop));
+        assert_eq!(a.resolutions, vec![(640, 480), (800, 600)]);
+        assert_eq!(a.seconds, 2.5);
+    }
+
+    #[test]
+    fn rejects_bad_flags() {
+        assert!(parse(&["--mode", "glass"]).is_err());
+        assert!(parse(&["--resolutions", "640"]).is_err());
+        assert!(parse(&["--content", "video"]).is_err());
+        assert!(parse(&["--display", ":1", "--resolutions", "640x480"]).is_err());
+        assert!(parse(&["--measure-child"]).is_err());
+    }
+
+    #[test]
+    fn rejects_bad_values_before_starting_anything() {
+        for flags in [
+            &["--seconds", "0"][..],
+            &["--seconds=-1"],
+            &["--seconds", "NaN"],
+            &["--warmup", "inf"],
+            &["--fps", "0"],
+            &["--bitrate", "1"],
+        ] {
+            let a = parse(flags).expect("parses");
+            assert!(run(a).is_err(), "{flags:?} accepted");
+        }
+    }
+
+    #[test]
+    fn lock_file_lookup_needs_a_local_display() {
+        assert_eq!(server_pid_from_lock("remote:0"), None);
+        assert_eq!(server_pid_from_lock(":x"), None);
+        assert_eq!(server_pid_from_lock(":4000000000"), None);
+    }
+}
