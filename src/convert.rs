@@ -186,7 +186,7 @@ mod tests {
                 let o = y * stride + x * 4;
                 buf[o] = (x * 7 + y) as u8;
                 buf[o + 1] = (x * 3 + y * 5) as u8;
-                buf[o + 2] = (255 - x - y * 2) as u8;
+                buf[o + 2] = 255u8.wrapping_sub((x + y * 2) as u8);
                 buf[o + 3] = 0xFF;
             }
         }
