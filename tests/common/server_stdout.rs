@@ -74,19 +74,7 @@ impl CapturedServer {
 
 impl Drop for CapturedServer {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        super::server::stop_child(&mut self.child);
         let _ = std::fs::remove_file(&self.stdout);
         let _ = std::fs::remove_file(&self.log);
     }
