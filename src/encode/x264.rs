@@ -15,7 +15,6 @@ pub struct X264Encoder {
     inner: sys::Encoder,
     config: EncoderConfig,
     pts: i64,
-    scratch: Vec<u8>,
 }
 
 impl X264Encoder {
@@ -40,7 +39,6 @@ impl X264Encoder {
             inner,
             config,
             pts: 0,
-            scratch: Vec::with_capacity(512 * 1024),
         })
     }
 }
@@ -73,19 +71,15 @@ impl Encoder for X264Encoder {
             pts: self.pts,
         };
         self.pts += 1;
-        self.scratch.clear();
         let info = self
             .inner
-            .encode(&pic, force_keyframe, &mut self.scratch)
+            .encode_into(&pic, force_keyframe, |bytes| out.extend_from_slice(bytes))
             .map_err(|e| EncodeError::Encode {
                 backend: NAME,
                 reason: e.to_string(),
             })?;
-        Ok(info.map(|info| {
-            out.extend_from_slice(&self.scratch);
-            Encoded {
-                keyframe: info.keyframe,
-            }
+        Ok(info.map(|info| Encoded {
+            keyframe: info.keyframe,
         }))
     }
 

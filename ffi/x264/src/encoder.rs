@@ -116,6 +116,21 @@ impl Encoder {
         force_idr: bool,
         out: &mut Vec<u8>,
     ) -> Result<Option<FrameInfo>, Error> {
+        self.encode_into(pic, force_idr, |bytes| out.extend_from_slice(bytes))
+    }
+
+    /// As [`Encoder::encode`], but hands the access unit to `sink` (called once, only when x264
+    /// emitted bytes), so a caller with its own buffer type (e.g. `bytes::BytesMut`) copies it
+    /// once, straight from x264's memory.
+    ///
+    /// # Errors
+    /// As [`Encoder::encode`].
+    pub fn encode_into(
+        &mut self,
+        pic: &Picture<'_>,
+        force_idr: bool,
+        sink: impl FnOnce(&[u8]),
+    ) -> Result<Option<FrameInfo>, Error> {
         let (stride_y, stride_uv) = self.check_planes(pic)?;
         let mut frame = sys::Frame::default();
         // SAFETY: `check_planes` proved each plane holds `stride * rows` bytes with
@@ -143,9 +158,10 @@ impl Encoder {
         }
         // SAFETY: the shim checked that x264's NAL payloads are one contiguous run
         // of `frame.len` bytes at `frame.data`; they stay valid until the next call
-        // on this encoder, and `&mut self` keeps any such call out until the copy ends.
+        // on this encoder, and `&mut self` keeps any such call out until `sink` returns
+        // (its `&[u8]` argument cannot outlive the call).
         let bytes = unsafe { std::slice::from_raw_parts(frame.data, frame.len) };
-        out.extend_from_slice(bytes);
+        sink(bytes);
         Ok(Some(FrameInfo {
             keyframe: frame.idr != 0,
             bytes: frame.len,
