@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
+use tracing::Instrument as _;
 
 /// Live session counters.
 #[derive(Debug, Default)]
@@ -46,15 +47,23 @@ enum Outcome {
 }
 
 /// Runs a session until the browser leaves, the peer fails, or the browser breaks the protocol.
-pub async fn run<S>(mut ws: WebSocketStream<S>, state: Arc<ServerState>, remote: SocketAddr)
+pub async fn run<S>(ws: WebSocketStream<S>, state: Arc<ServerState>, remote: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let id = state.sessions.next_id.fetch_add(1, Ordering::Relaxed) + 1;
     state.sessions.active.fetch_add(1, Ordering::Relaxed);
     let _guard = ActiveGuard(&state.sessions);
+    // Instrument, not `span.enter()`: an entered guard held across awaits would tag whatever
+    // else runs on this worker thread with this session's span.
     let span = tracing::info_span!("session", id, %remote);
-    let _enter = span.enter();
+    drive(ws, &state, id).instrument(span).await;
+}
+
+async fn drive<S>(mut ws: WebSocketStream<S>, state: &ServerState, id: u64)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     tracing::info!("signalling connected");
     let mut signal = SignalSession::new();
     let mut peer: Option<Peer> = None;
@@ -62,7 +71,7 @@ where
         let outcome = tokio::select! {
             msg = ws.next() => match msg {
                 Some(Ok(Message::Text(text))) => match signal.on_text(text.as_str()) {
-                    Ok(action) => act(action, &mut signal, &mut peer, &mut ws, &state, id).await,
+                    Ok(action) => act(action, &mut signal, &mut peer, &mut ws, state, id).await,
                     Err(e) => Outcome::End(Some(e.to_string())),
                 },
                 Some(Ok(Message::Binary(_))) => Outcome::End(Some("binary messages are not part of the signalling protocol".into())),
