@@ -4,8 +4,11 @@
 use crate::capture::animate::Animator;
 use crate::capture::display::VirtualDisplay;
 use crate::config::ServeConfig;
+use crate::cursor::watch::CursorWatcher;
+use crate::input::service::InputService;
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::rtc::{IceServer, RtcConfig};
+use crate::services::Services;
 use crate::signal::auth::{self, BasicAuth};
 use crate::signal::server::{self, ServerState};
 use crate::signal::{session, tls, turn};
@@ -45,6 +48,22 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         always_encode: false,
     })
     .with_context(|| format!("cannot stream display {display}"))?;
+
+    let input = match InputService::start(Some(&display)) {
+        Ok(input) => Some(input),
+        Err(e) => {
+            tracing::error!(error = %e, "input injection is off: viewers can watch but not control");
+            None
+        }
+    };
+
+    let cursor = match CursorWatcher::start(&display) {
+        Ok(cursor) => Some(cursor),
+        Err(e) => {
+            tracing::warn!(error = %e, "the cursor is not sent to viewers");
+            None
+        }
+    };
 
     let auth = if config.enable_basic_auth {
         let password = config
@@ -98,7 +117,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             .collect(),
     };
     let state = Arc::new(ServerState {
-        media: pipeline.handle(),
+        services: Services {
+            media: pipeline.handle(),
+            input,
+            cursor,
+        },
         rtc,
         auth,
         turn,

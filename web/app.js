@@ -6,6 +6,7 @@ import { Overlay } from './overlay.js';
 import { CursorController } from './cursor.js';
 import { backoffDelayMs } from './backoff.js';
 import { Session } from './session.js';
+import { InputController } from './input.js';
 
 const options = parseOptions(location.search);
 const hooks = createHooks(window);
@@ -14,7 +15,8 @@ hooks.options = options;
 const video = document.getElementById('stream');
 const audio = document.getElementById('audio');
 const overlay = new Overlay(document.getElementById('overlay'), document.getElementById('status'), options.overlay);
-const cursor = new CursorController(video);
+const cursor = new CursorController(video, 256, hooks);
+const input = new InputController(video, (text) => hooks.send(text), hooks);
 
 let session = null;
 let failures = 0;
@@ -60,6 +62,7 @@ function connect() {
 function onSessionEnd(s, reason) {
   if (s !== session) return;
   session = null;
+  input.releaseAll(); // the server already released them; forget our side too
   lastError = reason;
   hooks.lastError = reason;
   log(`session ended: ${reason}`, 'warn');
@@ -95,7 +98,7 @@ hooks.reconnect = () => {
   connect();
 };
 
-// Capture phase, so a future input-capture module never forwards this chord to the remote desktop.
+// Capture phase, so the input controller never forwards this chord to the remote desktop.
 window.addEventListener('keydown', (event) => {
   if (event.ctrlKey && event.shiftKey && !event.altKey && event.code === 'KeyS') {
     event.preventDefault();
@@ -105,4 +108,5 @@ window.addEventListener('keydown', (event) => {
   }
 }, true);
 
+input.attach();
 connect();

@@ -25,16 +25,30 @@ export function cursorCss(data, cache) {
 }
 
 export class CursorController {
-  constructor(element, maxEntries = 256) {
+  /** `hooks.cursor` gets the last shape's handle, hotspot and decoded PNG size (for tests). */
+  constructor(element, maxEntries = 256, hooks = null) {
     this.element = element;
     this.cache = new Map();
     this.maxEntries = maxEntries;
+    this.hooks = hooks;
   }
 
   apply(data) {
     // Bounded so a server cycling through animated cursors cannot grow memory forever.
     if (this.cache.size > this.maxEntries) this.cache.clear();
     this.element.style.cursor = cursorCss(data, this.cache);
+    if (this.hooks && data && typeof data.curdata === 'string' && typeof Image !== 'undefined') {
+      const img = new Image();
+      const hs = data.hotspot || {};
+      img.onload = () => {
+        this.hooks.cursor = {
+          handle: data.handle, width: img.naturalWidth, height: img.naturalHeight,
+          hotspot: { x: Number(hs.x), y: Number(hs.y) }, css: this.element.style.cursor,
+        };
+        this.hooks.cursorShapes = (this.hooks.cursorShapes || 0) + 1;
+      };
+      img.src = `data:image/png;base64,${data.curdata}`;
+    }
   }
 
   reset() {

@@ -1,15 +1,21 @@
 //! The `input` data channel of one viewer: receives the client's verbs and sends it server
 //! messages (`{"type": T, "data": D}`).
 //!
-//! This file handles the streaming-core verbs (bitrate, fps, keyframe, pings and client stats);
-//! input injection verbs are handed on to the input subsystem. A malformed message is rejected
-//! with a logged reason and counted; the channel, the stream and other viewers go on.
+//! This file handles the streaming-core verbs (bitrate, fps, keyframe, pings and client stats) and
+//! hands keyboard and pointer verbs to the input thread. A malformed message is rejected with a
+//! logged reason and counted; the channel, the stream and other viewers go on.
 
-use crate::input::protocol::{self, Verb};
+use crate::cursor::message::CursorMessages;
+use crate::cursor::watch::CursorWatcher;
+use crate::cursor::CursorShape;
+use crate::input::protocol::{self, Category, Verb};
+use crate::input::service::{ClientInput, Role};
 use crate::pipeline::PipelineHandle;
+use crate::services::Services;
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 
 /// How often the server pings the client (Selkies 1.x does once a second).
@@ -27,7 +33,12 @@ pub fn message(kind: &str, data: serde_json::Value) -> String {
 }
 
 /// Runs the channel until it closes.
-pub async fn serve(dc: Arc<dyn DataChannel>, media: PipelineHandle, peer: String) {
+pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, peer: String) {
+    let media = services.media.clone();
+    // Dropped when the channel ends, which releases whatever this viewer still holds.
+    let input = services.input.as_ref().map(|s| s.client(role));
+    let mut cursor = services.cursor.as_ref().map(CursorWatcher::subscribe);
+    let mut cursor_messages = CursorMessages::default();
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut open = false;
     let mut rejected: u64 = 0;
@@ -45,10 +56,18 @@ pub async fn serve(dc: Arc<dyn DataChannel>, media: PipelineHandle, peer: String
                     ] {
                         let _ = dc.send_text(&text).await;
                     }
+                    let current = cursor.as_mut().and_then(|c| c.borrow_and_update().clone());
+                    if let Some(shape) = current {
+                        let _ = dc.send_text(&message("cursor", cursor_messages.data(&shape))).await;
+                    }
                 }
                 Some(DataChannelEvent::OnMessage(msg)) => {
+                    let received = Instant::now();
                     let text = String::from_utf8_lossy(&msg.data);
                     match protocol::parse(&text) {
+                        Ok(verb) if is_input(&verb) => {
+                            inject(input.as_ref(), verb, received, &peer);
+                        }
                         Ok(verb) => {
                             if let Some(reply) = apply(&verb, &media, &peer) {
                                 let _ = dc.send_text(&reply).await;
@@ -62,12 +81,46 @@ pub async fn serve(dc: Arc<dyn DataChannel>, media: PipelineHandle, peer: String
                 }
                 Some(_) => {}
             },
+            shape = next_shape(&mut cursor), if open => {
+                if let Some(shape) = shape {
+                    let _ = dc.send_text(&message("cursor", cursor_messages.data(&shape))).await;
+                }
+            }
             _ = ping.tick(), if open => {
                 let _ = dc.send_text(&message("ping", json!({ "start_time": unix_seconds() }))).await;
             }
         }
     }
     tracing::debug!(peer = %peer, "data channel closed");
+}
+
+/// The next cursor shape; pending forever when there is no cursor feed (or it ended).
+async fn next_shape(
+    feed: &mut Option<watch::Receiver<Option<Arc<CursorShape>>>>,
+) -> Option<Arc<CursorShape>> {
+    let Some(rx) = feed.as_mut() else {
+        return std::future::pending().await;
+    };
+    if rx.changed().await.is_err() {
+        *feed = None;
+        return None;
+    }
+    rx.borrow_and_update().clone()
+}
+
+fn is_input(verb: &Verb) -> bool {
+    matches!(verb.category(), Category::Keyboard | Category::Mouse)
+}
+
+/// Hands a keyboard or pointer verb to the input thread.
+fn inject(input: Option<&ClientInput>, verb: Verb, received: Instant, peer: &str) {
+    match input {
+        Some(input) if input.send(verb, received) => {}
+        Some(input) => {
+            tracing::debug!(peer, role = ?input.role(), "input dropped: not allowed for this viewer");
+        }
+        None => tracing::trace!(peer, "input dropped: injection is off"),
+    }
 }
 
 /// Applies one verb; returns a message to send back, if any.

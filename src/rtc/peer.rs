@@ -5,7 +5,9 @@
 //! an IDR first; a viewer that falls behind skips to the next IDR instead of decoding garbage.
 
 use super::{channel, configuration, interceptors, media_engine, settings, RtcConfig, RtcError};
+use crate::input::service::Role;
 use crate::pipeline::{EncodedFrame, PipelineHandle};
+use crate::services::Services;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::sdp::RTCSessionDescription;
@@ -107,9 +109,11 @@ impl Peer {
     /// [`RtcError`] when webrtc-rs refuses the setup (e.g. no usable network interface).
     pub async fn offer(
         config: &RtcConfig,
-        media: PipelineHandle,
+        services: &Services,
+        role: Role,
         peer_id: &str,
     ) -> Result<(Peer, String), RtcError> {
+        let media = services.media.clone();
         let (events_tx, events) = mpsc::unbounded_channel();
         let connected = Arc::new(Notify::new());
         let handler = Arc::new(Handler {
@@ -173,7 +177,12 @@ impl Peer {
         let tasks = vec![
             tokio::spawn(keyframe_requests(Arc::clone(&track), media.clone())),
             tokio::spawn(write_video(track, sender, ssrc, media.clone(), connected)),
-            tokio::spawn(channel::serve(dc, media, peer_id.to_owned())),
+            tokio::spawn(channel::serve(
+                dc,
+                services.clone(),
+                role,
+                peer_id.to_owned(),
+            )),
         ];
         Ok((Peer { pc, events, tasks }, sdp))
     }

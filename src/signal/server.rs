@@ -6,8 +6,8 @@
 //! [`super::session`].
 
 use super::{assets, auth::BasicAuth, session, turn};
-use crate::pipeline::PipelineHandle;
 use crate::rtc::RtcConfig;
+use crate::services::Services;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -25,7 +25,7 @@ use tokio_tungstenite::WebSocketStream;
 
 /// Shared by every connection.
 pub struct ServerState {
-    pub media: PipelineHandle,
+    pub services: Services,
     pub rtc: RtcConfig,
     pub auth: Option<BasicAuth>,
     /// Everything `/turn` needs except the time, which is taken per request.

@@ -6,6 +6,7 @@
 
 use super::protocol::{Action, Candidate, PeerRole, ServerMessage, SignalSession};
 use super::server::ServerState;
+use crate::input::service::Role;
 use crate::rtc::peer::{Peer, PeerEvent};
 use futures::{SinkExt, StreamExt};
 use std::net::SocketAddr;
@@ -152,7 +153,7 @@ async fn act<S: AsyncRead + AsyncWrite + Unpin>(
                 // Selkies' client opens a second socket for audio; until audio exists, it idles.
                 return Outcome::Continue;
             }
-            match Peer::offer(&state.rtc, state.media.clone(), &format!("{id}")).await {
+            match Peer::offer(&state.rtc, &state.services, Role::Control, &format!("{id}")).await {
                 Ok((p, sdp)) => {
                     *peer = Some(p);
                     let out = send(ws, ServerMessage::Offer(&sdp).to_text()).await;

@@ -1,0 +1,17 @@
+//! What a viewer's session can reach besides the signalling: the shared video pipeline and, when
+//! they started, the input drivers. One per server, cloned into every peer.
+
+use crate::cursor::watch::CursorWatcher;
+use crate::input::service::InputService;
+use crate::pipeline::PipelineHandle;
+
+/// The server-wide services a viewer's peer connection and data channel use.
+#[derive(Clone)]
+pub struct Services {
+    /// The video pipeline every viewer shares.
+    pub media: PipelineHandle,
+    /// Keyboard and pointer injection; `None` when it could not start (the stream still runs).
+    pub input: Option<InputService>,
+    /// The X cursor shape, sent to viewers as an image; `None` without XFIXES.
+    pub cursor: Option<CursorWatcher>,
+}
