@@ -7,13 +7,14 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Build: libx264 and the XCB extension libraries we link; run: Xvfb for a display of our own;
-# tests: Chromium (the browser client), FFmpeg (decodes what we encode), x11-utils, procps.
+# tests: Chromium (the browser client), FFmpeg (decodes what we encode), x11-utils (xev),
+# x11-xkb-utils (setxkbmap), procps.
 PACKAGES=(
   build-essential pkg-config
   libx264-dev
   libxcb1-dev libxcb-shm0-dev libxcb-xtest0-dev libxcb-randr0-dev libxcb-xfixes0-dev
   libxcb-damage0-dev libxcb-xkb-dev
-  xvfb x11-utils procps
+  xvfb x11-utils x11-xkb-utils procps
   ffmpeg chromium
 )
 
