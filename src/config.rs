@@ -39,6 +39,10 @@ pub struct ServeConfig {
     /// and printed at start.
     #[arg(long, env = "SELKIES_BASIC_AUTH_PASSWORD", hide_env_values = true)]
     pub basic_auth_password: Option<String>,
+    /// A second password for the same user that logs in view-only: the stream plays, but keyboard,
+    /// mouse, gamepad and clipboard input is dropped. Needs basic auth.
+    #[arg(long, env = "SELKIES_VIEW_ONLY_PASSWORD", hide_env_values = true)]
+    pub view_only_password: Option<String>,
     /// Serve HTTPS/WSS (needs --https-cert and --https-key, or generates a self-signed
     /// certificate for localhost when both are unset).
     #[arg(long, env = "SELKIES_ENABLE_HTTPS", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
@@ -112,6 +116,8 @@ pub enum ConfigError {
     AuthUser,
     #[error("SELKIES_BASIC_AUTH_PASSWORD is empty; unset it to have one generated")]
     EmptyPassword,
+    #[error("SELKIES_VIEW_ONLY_PASSWORD needs SELKIES_ENABLE_BASIC_AUTH=true, must be non-empty and differ from SELKIES_BASIC_AUTH_PASSWORD")]
+    ViewOnlyPassword,
 }
 
 impl ServeConfig {
@@ -160,6 +166,14 @@ impl ServeConfig {
             }
             if self.basic_auth_password.as_deref() == Some("") {
                 return Err(ConfigError::EmptyPassword);
+            }
+        }
+        if let Some(view) = &self.view_only_password {
+            if !self.enable_basic_auth
+                || view.is_empty()
+                || self.basic_auth_password.as_ref() == Some(view)
+            {
+                return Err(ConfigError::ViewOnlyPassword);
             }
         }
         Ok(())
@@ -254,6 +268,18 @@ mod tests {
             parse(&["--turn-host", "t", "--turn-shared-secret", "s"]).validate(),
             Ok(())
         );
+        for bad in [
+            &["--enable-basic-auth", "false", "--view-only-password", "v"][..],
+            &["--view-only-password", ""],
+            &["--basic-auth-password", "p", "--view-only-password", "p"],
+        ] {
+            assert_eq!(
+                parse(bad).validate(),
+                Err(ConfigError::ViewOnlyPassword),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(parse(&["--view-only-password", "v"]).validate(), Ok(()));
     }
 
     #[test]

@@ -77,7 +77,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             );
             println!("(set SELKIES_BASIC_AUTH_PASSWORD to choose one)");
         }
-        Some(BasicAuth::new(&config.basic_auth_user, &password))
+        let auth = BasicAuth::new(&config.basic_auth_user, &password);
+        Some(match &config.view_only_password {
+            Some(view) => auth.with_view_only(&config.basic_auth_user, view),
+            None => auth,
+        })
     } else {
         tracing::warn!("basic auth is disabled: anyone who reaches the port controls this desktop");
         None

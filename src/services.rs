@@ -5,6 +5,15 @@ use crate::cursor::watch::CursorWatcher;
 use crate::input::service::InputService;
 use crate::pipeline::PipelineHandle;
 
+/// What a viewer may do, decided by the credentials it logged in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Watch and control.
+    Control,
+    /// Watch only: keyboard, mouse, gamepad and clipboard input is dropped and counted.
+    ViewOnly,
+}
+
 /// The server-wide services a viewer's peer connection and data channel use.
 #[derive(Clone)]
 pub struct Services {

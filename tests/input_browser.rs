@@ -80,7 +80,22 @@ fn setup() -> Result<(VirtualDisplay, Xev, Server, Chromium)> {
     let display = VirtualDisplay::start(1920, 1080)?;
     let xev = Xev::start(&display.name(), 1920, 1080)?;
     let server = Server::start(&display.name(), &[])?;
-    let mut browser = Chromium::launch(&server.url())?;
+    let browser = open_page(&server, None)?;
+    Ok((display, xev, server, browser))
+}
+
+/// Chromium on the server's page, logged in with `authorization` when given, streaming with the
+/// data channel open and focus emulated.
+fn open_page(server: &Server, authorization: Option<&str>) -> Result<Chromium> {
+    let mut browser = match authorization {
+        None => Chromium::launch(&server.url())?,
+        Some(value) => {
+            let mut b = Chromium::launch("about:blank")?;
+            b.cdp().set_extra_headers(&[("Authorization", value)])?;
+            b.cdp().navigate(&server.url())?;
+            b
+        }
+    };
     browser
         .cdp()
         .wait_for(
@@ -93,7 +108,7 @@ fn setup() -> Result<(VirtualDisplay, Xev, Server, Chromium)> {
         "Emulation.setFocusEmulationEnabled",
         json!({"enabled": true}),
     )?;
-    Ok((display, xev, server, browser))
+    Ok(browser)
 }
 
 #[test]
@@ -312,5 +327,60 @@ fn a_key_held_when_the_browser_dies_is_released() -> Result<()> {
         e.kind == "KeyRelease" && e.keysym == 0x62
     })
     .with_context(|| server.log_text())?;
+    Ok(())
+}
+
+#[test]
+fn a_view_only_viewer_watches_but_its_input_is_dropped() -> Result<()> {
+    let display = VirtualDisplay::start(1280, 720)?;
+    let mut xev = Xev::start(&display.name(), 1280, 720)?;
+    let server = Server::start(
+        &display.name(),
+        &[
+            ("SELKIES_ENABLE_BASIC_AUTH", "true"),
+            ("SELKIES_BASIC_AUTH_USER", "u"),
+            ("SELKIES_BASIC_AUTH_PASSWORD", "control-pw"),
+            ("SELKIES_VIEW_ONLY_PASSWORD", "view-pw"),
+        ],
+    )?;
+    let mut viewer = open_page(&server, Some(&common::http::basic("u", "view-pw")))?;
+    let v = Key {
+        key: "v",
+        code: "KeyV",
+        vk: 86,
+    };
+    tap(&mut viewer, &v, 0)?;
+    viewer.cdp().eval("window.selkies.send('vb,1234')")?;
+    let deadline = std::time::Instant::now() + WAIT;
+    while server
+        .log_text()
+        .matches("not allowed for this viewer")
+        .count()
+        < 3
+    {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the viewer's key and bitrate were not refused:\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let mut controller = open_page(&server, Some(&common::http::basic("u", "control-pw")))?;
+    let c = Key {
+        key: "c",
+        code: "KeyC",
+        vk: 67,
+    };
+    tap(&mut controller, &c, 0)?;
+    let got = xev.wait_key_press(0x63, WAIT)?;
+    ensure!(
+        got.iter().all(|e| e.keysym != 0x76),
+        "the view-only key reached X: {got:?}"
+    );
+    ensure!(
+        !server.log_text().contains("video_bitrate,1234"),
+        "a viewer changed the bitrate"
+    );
     Ok(())
 }

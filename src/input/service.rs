@@ -20,6 +20,7 @@ use super::keymap::char_keysym;
 use super::pointer::{PointerAction, PointerState};
 use super::protocol::{Category, Verb};
 use super::xtest::XTest;
+pub use crate::services::Role;
 
 /// Keys of a client that sent `kh` heartbeats are released this long after the last one
 /// (Selkies 2.x uses 2 s; its client beats every 100 ms).
@@ -28,24 +29,13 @@ pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Latency samples kept for the benchmark (the newest win).
 const LATENCY_SAMPLES: usize = 65_536;
 
-/// What a client may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Watch and control.
-    Control,
-    /// Watch only: keyboard, mouse, gamepad and clipboard input is dropped and counted.
-    ViewOnly,
-}
-
 impl Role {
     /// Whether this role may send verbs of `category`.
     pub fn allows(self, category: Category) -> bool {
         match self {
             Role::Control => true,
-            Role::ViewOnly => !matches!(
-                category,
-                Category::Keyboard | Category::Mouse | Category::Gamepad | Category::Clipboard
-            ),
+            // A viewer must not steer the desktop, nor the stream every other viewer shares.
+            Role::ViewOnly => matches!(category, Category::Stats | Category::Control),
         }
     }
 }

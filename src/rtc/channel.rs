@@ -13,6 +13,7 @@ use crate::input::service::{ClientInput, Role};
 use crate::pipeline::PipelineHandle;
 use crate::services::Services;
 use serde_json::json;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
@@ -42,6 +43,7 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut open = false;
     let mut rejected: u64 = 0;
+    let mut denied: u64 = 0;
     loop {
         tokio::select! {
             event = dc.poll() => match event {
@@ -65,6 +67,13 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
                     let received = Instant::now();
                     let text = String::from_utf8_lossy(&msg.data);
                     match protocol::parse(&text) {
+                        Ok(verb) if !role.allows(verb.category()) => {
+                            denied += 1;
+                            if let Some(input) = &services.input {
+                                input.stats().denied.fetch_add(1, Ordering::Relaxed);
+                            }
+                            tracing::debug!(peer = %peer, ?role, verb = ?verb.category(), denied, "input dropped: not allowed for this viewer");
+                        }
                         Ok(verb) if is_input(&verb) => {
                             inject(input.as_ref(), verb, received, &peer);
                         }

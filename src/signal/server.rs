@@ -7,7 +7,7 @@
 
 use super::{assets, auth::BasicAuth, session, turn};
 use crate::rtc::RtcConfig;
-use crate::services::Services;
+use crate::services::{Role as Access, Services};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -113,18 +113,22 @@ fn route(req: Request<Incoming>, state: Arc<ServerState>, remote: SocketAddr) ->
     if path.trim_end_matches('/').ends_with("/health") {
         return respond(StatusCode::OK, "text/plain", "OK\n");
     }
-    if let Some(auth) = &state.auth {
-        if !auth.check(
+    let role = match &state.auth {
+        None => Access::Control,
+        Some(auth) => match auth.role(
             req.headers()
                 .get(header::AUTHORIZATION)
                 .map(HeaderValue::as_bytes),
         ) {
-            tracing::debug!(%remote, %path, "rejected: missing or wrong credentials");
-            return unauthorized();
-        }
-    }
+            Some(role) => role,
+            None => {
+                tracing::debug!(%remote, %path, "rejected: missing or wrong credentials");
+                return unauthorized();
+            }
+        },
+    };
     if is_signalling_path(&path) {
-        return upgrade(req, state, remote);
+        return upgrade(req, state, remote, role);
     }
     if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
         return respond(
@@ -162,6 +166,7 @@ fn upgrade(
     mut req: Request<Incoming>,
     state: Arc<ServerState>,
     remote: SocketAddr,
+    access: Access,
 ) -> Response<Body> {
     let headers = req.headers();
     let wants_ws = headers
@@ -193,7 +198,7 @@ fn upgrade(
                     Some(config),
                 )
                 .await;
-                session::run(ws, state, remote).await;
+                session::run(ws, state, remote, access).await;
             }
             Err(e) => tracing::debug!(%remote, error = %e, "WebSocket upgrade failed"),
         }

@@ -48,7 +48,7 @@ enum Outcome {
 }
 
 /// Runs a session until the browser leaves, the peer fails, or the browser breaks the protocol.
-pub async fn run<S>(ws: WebSocketStream<S>, state: Arc<ServerState>, remote: SocketAddr)
+pub async fn run<S>(ws: WebSocketStream<S>, state: Arc<ServerState>, remote: SocketAddr, role: Role)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -57,11 +57,11 @@ where
     let _guard = ActiveGuard(&state.sessions);
     // Instrument, not `span.enter()`: an entered guard held across awaits would tag whatever
     // else runs on this worker thread with this session's span.
-    let span = tracing::info_span!("session", id, %remote);
-    drive(ws, &state, id).instrument(span).await;
+    let span = tracing::info_span!("session", id, %remote, ?role);
+    drive(ws, &state, id, role).instrument(span).await;
 }
 
-async fn drive<S>(mut ws: WebSocketStream<S>, state: &ServerState, id: u64)
+async fn drive<S>(mut ws: WebSocketStream<S>, state: &ServerState, id: u64, role: Role)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -72,7 +72,7 @@ where
         let outcome = tokio::select! {
             msg = ws.next() => match msg {
                 Some(Ok(Message::Text(text))) => match signal.on_text(text.as_str()) {
-                    Ok(action) => act(action, &mut signal, &mut peer, &mut ws, state, id).await,
+                    Ok(action) => act(action, &mut signal, &mut peer, &mut ws, state, id, role).await,
                     Err(e) => Outcome::End(Some(e.to_string())),
                 },
                 Some(Ok(Message::Binary(_))) => Outcome::End(Some("binary messages are not part of the signalling protocol".into())),
@@ -142,6 +142,7 @@ async fn act<S: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut WebSocketStream<S>,
     state: &ServerState,
     id: u64,
+    role: Role,
 ) -> Outcome {
     match action {
         Action::ReplyHello { uid, meta } => {
@@ -153,7 +154,7 @@ async fn act<S: AsyncRead + AsyncWrite + Unpin>(
                 // Selkies' client opens a second socket for audio; until audio exists, it idles.
                 return Outcome::Continue;
             }
-            match Peer::offer(&state.rtc, &state.services, Role::Control, &format!("{id}")).await {
+            match Peer::offer(&state.rtc, &state.services, role, &format!("{id}")).await {
                 Ok((p, sdp)) => {
                     *peer = Some(p);
                     let out = send(ws, ServerMessage::Offer(&sdp).to_text()).await;
