@@ -74,6 +74,10 @@ pub struct ServeConfig {
     /// Static TURN password.
     #[arg(long, env = "SELKIES_TURN_PASSWORD", hide_env_values = true)]
     pub turn_password: Option<String>,
+    /// Let viewers resize the X screen to their window (`r,WxH`, through RandR). With our own
+    /// virtual display, it is started large enough to grow to 3840x2160.
+    #[arg(long, env = "SELKIES_ENABLE_RESIZE", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub enable_resize: bool,
     /// Make browsers use only TURN relays (`iceTransportPolicy: relay`).
     #[arg(long, env = "SELKIES_TURN_FORCE_RELAY", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub turn_force_relay: bool,

@@ -289,13 +289,23 @@ impl MediaThread {
                     return;
                 }
             }
-            let frame = match self.capture.grab() {
-                Ok(f) => f,
-                Err(e) => {
-                    tracing::error!(error = %e, "capture failed; media thread stops");
-                    return;
+            // A screen that shrank makes the grab fail before the periodic size check sees it.
+            if let Err(e) = self.capture.grab().map(|_| ()) {
+                match self.capture.size_changed() {
+                    Ok(true) => {
+                        if let Err(e) = self.follow_resize(kbps, fps) {
+                            tracing::error!(error = %e, "display lost; media thread stops");
+                            return;
+                        }
+                        continue;
+                    }
+                    _ => {
+                        tracing::error!(error = %e, "capture failed; media thread stops");
+                        return;
+                    }
                 }
-            };
+            }
+            let frame = self.capture.frame();
             let grabbed_at = Instant::now();
             if let Err(e) = convert::bgrx_to_i420(
                 frame.data,

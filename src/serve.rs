@@ -3,6 +3,7 @@
 
 use crate::capture::animate::Animator;
 use crate::capture::display::VirtualDisplay;
+use crate::capture::randr::Resizer;
 use crate::config::ServeConfig;
 use crate::cursor::watch::CursorWatcher;
 use crate::input::service::InputService;
@@ -20,6 +21,9 @@ use std::time::Duration;
 /// Runs the server.
 ///
 /// # Errors
+/// The largest size our own virtual display can be resized to when resizing is enabled.
+const GROWABLE: (u32, u32) = (3840, 2160);
+
 /// A message for the operator when something cannot start (bad setting, no X display, port in
 /// use, unreadable certificate).
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
@@ -30,9 +34,20 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         Some(d) => (d.clone(), None, None),
         None => {
             let (w, h) = config.virtual_size;
-            let vd = VirtualDisplay::start(w, h)
+            // Xvfb cannot grow past its start size: start it large when viewers may resize.
+            let (start_w, start_h) = if config.enable_resize {
+                (w.max(GROWABLE.0), h.max(GROWABLE.1))
+            } else {
+                (w, h)
+            };
+            let vd = VirtualDisplay::start(start_w, start_h)
                 .context("DISPLAY is unset and a virtual display could not start")?;
             let name = vd.name();
+            if (start_w, start_h) != (w, h) {
+                Resizer::open(&name)
+                    .and_then(|r| r.resize(w, h))
+                    .context("setting the virtual display's size")?;
+            }
             let anim = Animator::start(&name, config.virtual_content, 30)
                 .context("painting the virtual display")?;
             tracing::info!(display = %name, width = w, height = h, pid = vd.pid(), "started a virtual X display (Xvfb)");
@@ -57,6 +72,17 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         }
     };
 
+    let resizer = if config.enable_resize {
+        match Resizer::open(&display) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                tracing::error!(error = %e, "resizing is off");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let cursor = match CursorWatcher::start(&display) {
         Ok(cursor) => Some(cursor),
         Err(e) => {
@@ -125,6 +151,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             media: pipeline.handle(),
             input,
             cursor,
+            resizer,
         },
         rtc,
         auth,

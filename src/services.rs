@@ -1,6 +1,9 @@
 //! What a viewer's session can reach besides the signalling: the shared video pipeline and, when
 //! they started, the input drivers. One per server, cloned into every peer.
 
+use std::sync::Arc;
+
+use crate::capture::randr::Resizer;
 use crate::cursor::watch::CursorWatcher;
 use crate::input::service::InputService;
 use crate::pipeline::PipelineHandle;
@@ -23,4 +26,6 @@ pub struct Services {
     pub input: Option<InputService>,
     /// The X cursor shape, sent to viewers as an image; `None` without XFIXES.
     pub cursor: Option<CursorWatcher>,
+    /// Screen resizing for `r,WxH`; `None` unless resizing is enabled (and RandR works).
+    pub resizer: Option<Arc<Resizer>>,
 }

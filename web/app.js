@@ -7,6 +7,7 @@ import { CursorController } from './cursor.js';
 import { backoffDelayMs } from './backoff.js';
 import { Session } from './session.js';
 import { InputController } from './input.js';
+import { RemoteResizer } from './resize.js';
 
 const options = parseOptions(location.search);
 const hooks = createHooks(window);
@@ -17,6 +18,7 @@ const audio = document.getElementById('audio');
 const overlay = new Overlay(document.getElementById('overlay'), document.getElementById('status'), options.overlay);
 const cursor = new CursorController(video, 256, hooks);
 const input = new InputController(video, (text) => hooks.send(text), hooks);
+const resizer = options.resize ? new RemoteResizer((text) => hooks.send(text)) : null;
 
 let session = null;
 let failures = 0;
@@ -45,7 +47,10 @@ function connect() {
   reconnectTimer = null;
   const s = new Session({
     options, hooks, video, audio, cursor, setState, log,
-    onstreaming: () => { failures = 0; },
+    onstreaming: () => {
+      failures = 0;
+      if (resizer) resizer.reset();
+    },
     onserver: (key, value) => {
       hooks.server[key] = value;
       overlay.render(hooks.state, s.lastStats, hooks.server);
@@ -109,4 +114,5 @@ window.addEventListener('keydown', (event) => {
 }, true);
 
 input.attach();
+if (resizer) resizer.attach();
 connect();

@@ -1,4 +1,5 @@
-// Page options from the URL query string (?debug=1, ?relay=1, ?overlay=0, ?spsppsidr=1).
+// Page options from the URL query string (?debug=1, ?relay=1, ?overlay=0, ?spsppsidr=1,
+// ?resize=1 to resize the remote screen to this window).
 
 function flag(params, name, fallback) {
   const v = params.get(name);
@@ -13,5 +14,6 @@ export function parseOptions(search) {
     relay: flag(params, 'relay', false),
     overlay: flag(params, 'overlay', true),
     spsPpsIdr: flag(params, 'spsppsidr', false),
+    resize: flag(params, 'resize', false),
   };
 }

@@ -3,6 +3,7 @@
 
 pub mod animate;
 pub mod display;
+pub mod randr;
 pub mod xshm;
 
 pub use xshm::{CaptureError, Frame, XshmCapture};

@@ -142,12 +142,17 @@ impl XshmCapture {
             offset: 0,
         });
         self.conn.wait_for_reply(cookie)?;
-        Ok(Frame {
+        Ok(self.frame())
+    }
+
+    /// The segment as the last [`XshmCapture::grab`] left it.
+    pub fn frame(&self) -> Frame<'_> {
+        Frame {
             data: self.segment.as_slice(),
             width: self.width,
             height: self.height,
             stride: self.width as usize * 4,
-        })
+        }
     }
 
     /// Whether the root window no longer has the size this capture was opened for (a RandR

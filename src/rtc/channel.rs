@@ -5,6 +5,7 @@
 //! hands keyboard and pointer verbs to the input thread. A malformed message is rejected with a
 //! logged reason and counted; the channel, the stream and other viewers go on.
 
+use crate::capture::randr::Resizer;
 use crate::cursor::message::CursorMessages;
 use crate::cursor::watch::CursorWatcher;
 use crate::cursor::CursorShape;
@@ -78,7 +79,7 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
                             inject(input.as_ref(), verb, received, &peer);
                         }
                         Ok(verb) => {
-                            if let Some(reply) = apply(&verb, &media, &peer) {
+                            if let Some(reply) = apply(&verb, &media, services.resizer.as_ref(), &peer) {
                                 let _ = dc.send_text(&reply).await;
                             }
                         }
@@ -117,6 +118,24 @@ async fn next_shape(
     rx.borrow_and_update().clone()
 }
 
+/// Resizes the X screen off the runtime (RandR round trips block); the pipeline follows.
+fn resize(resizer: Option<&Arc<Resizer>>, width: u32, height: u32, peer: &str) {
+    let Some(resizer) = resizer.cloned() else {
+        tracing::info!(
+            peer,
+            width,
+            height,
+            "resize request ignored: resizing is disabled"
+        );
+        return;
+    };
+    let peer = peer.to_owned();
+    tokio::task::spawn_blocking(move || match resizer.resize(width, height) {
+        Ok((w, h)) => tracing::info!(peer, width = w, height = h, "display resized for a viewer"),
+        Err(e) => tracing::warn!(peer, width, height, error = %e, "resize refused"),
+    });
+}
+
 fn is_input(verb: &Verb) -> bool {
     matches!(verb.category(), Category::Keyboard | Category::Mouse)
 }
@@ -133,7 +152,12 @@ fn inject(input: Option<&ClientInput>, verb: Verb, received: Instant, peer: &str
 }
 
 /// Applies one verb; returns a message to send back, if any.
-fn apply(verb: &Verb, media: &PipelineHandle, peer: &str) -> Option<String> {
+fn apply(
+    verb: &Verb,
+    media: &PipelineHandle,
+    resizer: Option<&Arc<Resizer>>,
+    peer: &str,
+) -> Option<String> {
     let control = media.control();
     match verb {
         Verb::VideoBitrate(kbps) => {
@@ -152,6 +176,14 @@ fn apply(verb: &Verb, media: &PipelineHandle, peer: &str) -> Option<String> {
         }
         Verb::RequestKeyframe => {
             control.request_keyframe();
+            None
+        }
+        Verb::Resize { size, .. }
+        | Verb::ResizeMode {
+            enabled: true,
+            size: Some(size),
+        } => {
+            resize(resizer, size.width, size.height, peer);
             None
         }
         Verb::Pong(start) => {

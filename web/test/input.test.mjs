@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { eventKeysym, charKeysym } from '../keysym.js';
 import { toStream, wheelClicks, typeVerbs } from '../input.js';
+import { remoteSize } from '../resize.js';
 
 test('printable keys are Latin-1 keysyms or Unicode keysyms', () => {
   assert.equal(eventKeysym({ key: 'a', code: 'KeyA' }), 0x61);
@@ -61,4 +62,12 @@ test('wheel deltas become whole clicks with the rest carried', () => {
 test('text is typed one code point at a time', () => {
   assert.deepEqual(typeVerbs('a☃'), ['kd,97', 'ku,97', `kd,${0x01002603}`, `ku,${0x01002603}`]);
   assert.deepEqual(typeVerbs('\u0001'), []);
+});
+
+test('remote size is the window in device pixels, even', () => {
+  assert.deepEqual(remoteSize(1280, 720, 1), { width: 1280, height: 720 });
+  assert.deepEqual(remoteSize(801, 601, 1), { width: 800, height: 600 });
+  assert.deepEqual(remoteSize(640, 360, 2), { width: 1280, height: 720 });
+  assert.deepEqual(remoteSize(0, 0, 1), { width: 2, height: 2 });
+  assert.deepEqual(remoteSize(100, 100, 0), { width: 100, height: 100 });
 });
