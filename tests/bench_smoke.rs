@@ -102,3 +102,35 @@ fn bench_json_on_its_own_xvfb() {
         assert!(v["xserver_cpu_ms_per_frame"].as_f64().is_some(), "{v}");
     }
 }
+
+#[test]
+fn input_bench_reports_every_run_with_sane_figures() {
+    let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
+        .args(["bench", "--mode", "input", "--seconds", "0.3", "--json"])
+        .output()
+        .expect("run selkies-rs bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let names: Vec<&str> = runs
+        .iter()
+        .map(|r| r["run"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["pointer-1000hz", "keys-100hz", "pointer-burst"]);
+    for r in &runs {
+        assert_eq!(r["mode"], "input");
+        let events = num(r, "events");
+        assert!(events > 0.0, "{r}");
+        assert_eq!(num(r, "received") + num(r, "lost"), events, "{r}");
+        assert!(num(r, "events_per_second") > 0.0, "{r}");
+        let p50 = num(r, "latency_p50_us");
+        assert!(p50 > 0.0 && p50 <= num(r, "latency_p99_us"), "{r}");
+    }
+}

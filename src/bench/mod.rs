@@ -1,8 +1,9 @@
 //! `selkies-rs bench`: figures for the media path, printed as a table or as JSON lines.
 //!
-//! `--mode pipeline` (the only mode so far; `glass` for glass-to-glass through a browser and
-//! `peers` for Selkies 1.x/2.x side by side are meant to join [`Mode`]) measures capture →
-//! convert → encode on the real media thread against a display that moves.
+//! `--mode pipeline` measures capture → convert → encode on the real media thread against a
+//! display that moves; `--mode input` measures the input thread ([`input`]). `glass` for
+//! glass-to-glass through a browser and `peers` for Selkies 1.x/2.x side by side are meant to
+//! join [`Mode`].
 //!
 //! Each configuration runs in a fresh child process (this binary, `bench --measure-child`), so
 //! that its CPU time and peak RSS belong to the pipeline alone: the parent starts Xvfb and the
@@ -12,6 +13,7 @@
 //! [`crate::pipeline`] exposes to any viewer.
 
 pub mod cpu;
+pub mod input;
 pub mod measure;
 pub mod report;
 pub mod rss;
@@ -38,6 +40,8 @@ use std::time::{Duration, Instant};
 pub enum Mode {
     /// Capture → convert → encode on the media thread, timed per frame.
     Pipeline,
+    /// Input thread: verb arrival → XTEST written, paced pointer and keys, and a burst.
+    Input,
 }
 
 /// `selkies-rs bench` flags.
@@ -115,6 +119,18 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     match args.mode {
         Mode::Pipeline => pipeline(&args),
+        Mode::Input => {
+            let reports = input::run(args.display.as_deref(), args.seconds)?;
+            let mut out = std::io::stdout().lock();
+            if args.json {
+                for r in &reports {
+                    writeln!(out, "{}", serde_json::to_string(r)?)?;
+                }
+            } else {
+                write!(out, "{}", input::table(&reports))?;
+            }
+            Ok(())
+        }
     }
 }
 
