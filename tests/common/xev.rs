@@ -42,8 +42,15 @@ pub struct Xev {
 
 impl Xev {
     /// Starts xev on `display` with a window of `width`x`height` at the origin and waits until it
-    /// prints its window ids.
+    /// prints its window ids. Turns the display's key auto-repeat off first: a held key would
+    /// otherwise show KeyRelease/KeyPress pairs, and a release must mean the key went up.
     pub fn start(display: &str, width: u32, height: u32) -> Result<Self> {
+        let (conn, _) = xcb::Connection::connect(Some(display))
+            .with_context(|| format!("connect to {display}"))?;
+        conn.send_and_check_request(&xcb::x::ChangeKeyboardControl {
+            value_list: &[xcb::x::Kb::AutoRepeatMode(xcb::x::AutoRepeatMode::Off)],
+        })
+        .context("turning auto-repeat off")?;
         let mut child = Command::new("xev")
             .args([
                 "-display",
