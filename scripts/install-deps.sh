@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Build: libx264 and the XCB extension libraries we link; run: Xvfb for a display of our own;
 # tests: Chromium (the browser client), FFmpeg (decodes what we encode), x11-utils (xev),
-# x11-xkb-utils (setxkbmap), procps.
+# x11-xkb-utils (setxkbmap), procps, joystick and evtest (jstest/evtest read our virtual gamepads).
 PACKAGES=(
   build-essential pkg-config
   libx264-dev
@@ -16,6 +16,7 @@ PACKAGES=(
   libxcb-damage0-dev libxcb-xkb-dev
   xvfb x11-utils x11-xkb-utils procps
   ffmpeg chromium
+  joystick evtest
 )
 
 missing=()

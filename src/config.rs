@@ -74,6 +74,11 @@ pub struct ServeConfig {
     /// Static TURN password.
     #[arg(long, env = "SELKIES_TURN_PASSWORD", hide_env_values = true)]
     pub turn_password: Option<String>,
+    /// Directory of the gamepad sockets the joystick interposer connects to
+    /// (`selkies_js0..3.sock`, `selkies_event1000..1003.sock`). The interposer reads the same
+    /// variable, so one setting serves both sides.
+    #[arg(long, env = "SELKIES_INTERPOSER_SOCKET_DIR", default_value = "/tmp")]
+    pub gamepad_socket_dir: std::path::PathBuf,
     /// Let viewers resize the X screen to their window (`r,WxH`, through RandR). With our own
     /// virtual display, it is started large enough to grow to 3840x2160.
     #[arg(long, env = "SELKIES_ENABLE_RESIZE", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]

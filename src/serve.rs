@@ -6,6 +6,7 @@ use crate::capture::display::VirtualDisplay;
 use crate::capture::randr::Resizer;
 use crate::config::ServeConfig;
 use crate::cursor::watch::CursorWatcher;
+use crate::input::gamepad::{GamepadConfig, GamepadHub};
 use crate::input::service::InputService;
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::rtc::{IceServer, RtcConfig};
@@ -83,6 +84,19 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     } else {
         None
     };
+    let gamepads = match GamepadHub::start(GamepadConfig {
+        socket_dir: config.gamepad_socket_dir.clone(),
+        ..GamepadConfig::default()
+    }) {
+        Ok(hub) => {
+            tracing::info!(dir = %config.gamepad_socket_dir.display(), "gamepads: interposer sockets ready");
+            Some(Arc::new(hub))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "gamepads are off");
+            None
+        }
+    };
     let cursor = match CursorWatcher::start(&display) {
         Ok(cursor) => Some(cursor),
         Err(e) => {
@@ -152,6 +166,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             input,
             cursor,
             resizer,
+            gamepads,
         },
         rtc,
         auth,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::capture::randr::Resizer;
 use crate::cursor::watch::CursorWatcher;
+use crate::input::gamepad::GamepadHub;
 use crate::input::service::InputService;
 use crate::pipeline::PipelineHandle;
 
@@ -26,6 +27,9 @@ pub struct Services {
     pub input: Option<InputService>,
     /// The X cursor shape, sent to viewers as an image; `None` without XFIXES.
     pub cursor: Option<CursorWatcher>,
+    /// The four virtual gamepads games read through the interposer; `None` when the sockets could
+    /// not be created.
+    pub gamepads: Option<Arc<GamepadHub>>,
     /// Screen resizing for `r,WxH`; `None` unless resizing is enabled (and RandR works).
     pub resizer: Option<Arc<Resizer>>,
 }

@@ -8,6 +8,7 @@ import { backoffDelayMs } from './backoff.js';
 import { Session } from './session.js';
 import { InputController } from './input.js';
 import { RemoteResizer } from './resize.js';
+import { GamepadPoller } from './gamepad.js';
 
 const options = parseOptions(location.search);
 const hooks = createHooks(window);
@@ -18,6 +19,7 @@ const audio = document.getElementById('audio');
 const overlay = new Overlay(document.getElementById('overlay'), document.getElementById('status'), options.overlay);
 const cursor = new CursorController(video, 256, hooks);
 const input = new InputController(video, (text) => hooks.send(text), hooks);
+const gamepads = new GamepadPoller((text) => hooks.send(text));
 const resizer = options.resize ? new RemoteResizer((text) => hooks.send(text)) : null;
 
 let session = null;
@@ -50,6 +52,7 @@ function connect() {
     onstreaming: () => {
       failures = 0;
       if (resizer) resizer.reset();
+      gamepads.start();
     },
     onserver: (key, value) => {
       hooks.server[key] = value;
@@ -68,6 +71,7 @@ function onSessionEnd(s, reason) {
   if (s !== session) return;
   session = null;
   input.releaseAll(); // the server already released them; forget our side too
+  gamepads.stop({ detach: false });
   lastError = reason;
   hooks.lastError = reason;
   log(`session ended: ${reason}`, 'warn');

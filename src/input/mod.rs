@@ -6,6 +6,7 @@
 //! drive and [`service`] the thread that owns it.
 
 pub mod error;
+pub mod gamepad;
 pub mod keyboard;
 pub mod keymap;
 pub mod keysym_table;

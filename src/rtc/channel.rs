@@ -9,6 +9,7 @@ use crate::capture::randr::Resizer;
 use crate::cursor::message::CursorMessages;
 use crate::cursor::watch::CursorWatcher;
 use crate::cursor::CursorShape;
+use crate::input::gamepad::GamepadHub;
 use crate::input::protocol::{self, Category, Verb};
 use crate::input::service::{ClientInput, Role};
 use crate::pipeline::PipelineHandle;
@@ -45,6 +46,12 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
     let mut open = false;
     let mut rejected: u64 = 0;
     let mut denied: u64 = 0;
+    // Gamepad slots this viewer drove, released when it leaves (also when the peer's teardown
+    // aborts this task: hence a guard, not code after the loop).
+    let mut pads = HeldPads {
+        hub: services.gamepads.clone(),
+        slots: 0,
+    };
     loop {
         tokio::select! {
             event = dc.poll() => match event {
@@ -74,6 +81,9 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
                                 input.stats().denied.fetch_add(1, Ordering::Relaxed);
                             }
                             tracing::debug!(peer = %peer, ?role, verb = ?verb.category(), denied, "input dropped: not allowed for this viewer");
+                        }
+                        Ok(verb) if verb.category() == Category::Gamepad => {
+                            gamepad(services.gamepads.as_deref(), &verb, &mut pads, &peer);
                         }
                         Ok(verb) if is_input(&verb) => {
                             inject(input.as_ref(), verb, received, &peer);
@@ -134,6 +144,36 @@ fn resize(resizer: Option<&Arc<Resizer>>, width: u32, height: u32, peer: &str) {
         Ok((w, h)) => tracing::info!(peer, width = w, height = h, "display resized for a viewer"),
         Err(e) => tracing::warn!(peer, width, height, error = %e, "resize refused"),
     });
+}
+
+/// The gamepad slots one viewer connected; dropping it releases them.
+struct HeldPads {
+    hub: Option<Arc<GamepadHub>>,
+    slots: u8,
+}
+
+impl Drop for HeldPads {
+    fn drop(&mut self) {
+        if let Some(hub) = &self.hub {
+            for slot in (0..8).filter(|s| self.slots & (1 << s) != 0) {
+                let _ = hub.release(slot);
+            }
+        }
+    }
+}
+
+/// Hands a `js,…` verb to the gamepad hub and remembers the slot.
+fn gamepad(hub: Option<&GamepadHub>, verb: &Verb, pads: &mut HeldPads, peer: &str) {
+    let Some(hub) = hub else {
+        tracing::trace!(peer, "gamepad verb dropped: gamepads are off");
+        return;
+    };
+    if let Verb::GamepadConnect { index, .. } = verb {
+        pads.slots |= 1u8.checked_shl(u32::from(*index)).unwrap_or(0);
+    }
+    if let Err(e) = hub.apply(verb) {
+        tracing::debug!(peer, error = %e, "gamepad verb not applied");
+    }
 }
 
 fn is_input(verb: &Verb) -> bool {

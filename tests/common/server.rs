@@ -25,6 +25,8 @@ impl Server {
             .env("SELKIES_ADDR", "127.0.0.1")
             .env("SELKIES_PORT", port.to_string())
             .env("SELKIES_ENABLE_BASIC_AUTH", "false")
+            // Gamepad sockets per server: tests run servers side by side, and /tmp is shared.
+            .env("SELKIES_INTERPOSER_SOCKET_DIR", gamepad_dir(port))
             .env("RUST_LOG", "info,selkies_rs=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -94,6 +96,11 @@ impl Server {
 }
 
 /// Stops a server process: SIGTERM (so it tears down cleanly), then SIGKILL after 3 s.
+/// Where the server on `port` puts its gamepad sockets.
+pub fn gamepad_dir(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("selkies-test-gamepads-{port}"))
+}
+
 pub fn stop_child(child: &mut Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -114,5 +121,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         stop_child(&mut self.child);
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_dir_all(gamepad_dir(self.port));
     }
 }

@@ -27,6 +27,10 @@ impl CapturedServer {
             .env("DISPLAY", display)
             .env("SELKIES_ADDR", "127.0.0.1")
             .env("SELKIES_PORT", port.to_string())
+            .env(
+                "SELKIES_INTERPOSER_SOCKET_DIR",
+                super::server::gamepad_dir(port),
+            )
             .env("RUST_LOG", "info,selkies_rs=debug")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout)?)
@@ -77,5 +81,6 @@ impl Drop for CapturedServer {
         super::server::stop_child(&mut self.child);
         let _ = std::fs::remove_file(&self.stdout);
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_dir_all(super::server::gamepad_dir(self.port));
     }
 }
