@@ -43,6 +43,8 @@ pub struct EncodedFrame {
 #[derive(Debug)]
 pub struct Control {
     keyframe: AtomicBool,
+    /// Viewers that asked for the pointer in the video (`p,1`).
+    pointer_viewers: AtomicU32,
     bitrate_kbps: AtomicU32,
     fps: AtomicU32,
     stop: AtomicBool,
@@ -52,10 +54,28 @@ impl Control {
     fn new(bitrate_kbps: u32, fps: u32) -> Self {
         Self {
             keyframe: AtomicBool::new(true),
+            pointer_viewers: AtomicU32::new(0),
             bitrate_kbps: AtomicU32::new(bitrate_kbps),
             fps: AtomicU32::new(fps),
             stop: AtomicBool::new(false),
         }
+    }
+
+    /// One more (`true`) or one fewer viewer wants the pointer drawn into the video. Each viewer
+    /// must undo its own vote when it leaves.
+    pub fn vote_pointer(&self, wants: bool) {
+        if wants {
+            self.pointer_viewers.fetch_add(1, Ordering::Relaxed);
+        } else {
+            let _ = self
+                .pointer_viewers
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
+    }
+
+    /// Whether any viewer wants the pointer in the video.
+    pub fn draws_pointer(&self) -> bool {
+        self.pointer_viewers.load(Ordering::Relaxed) > 0
     }
 
     /// The next frame will be an IDR (coalesces: many requests before a frame give one IDR).
@@ -303,6 +323,11 @@ impl MediaThread {
                         tracing::error!(error = %e, "capture failed; media thread stops");
                         return;
                     }
+                }
+            }
+            if self.control.draws_pointer() {
+                if let Err(e) = self.capture.draw_pointer() {
+                    tracing::debug!(error = %e, "pointer not drawn");
                 }
             }
             let frame = self.capture.frame();

@@ -3,6 +3,7 @@
 
 pub mod animate;
 pub mod display;
+pub mod overlay;
 pub mod randr;
 pub mod xshm;
 

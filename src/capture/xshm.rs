@@ -8,7 +8,9 @@
 
 use selkies_shm::ShmSegment;
 use thiserror::Error;
-use xcb::{shm, x, Xid};
+use xcb::{shm, x, xfixes, Xid};
+
+use super::overlay::{blend, CursorImage};
 
 /// Why capture could not start or a grab failed.
 #[derive(Debug, Error)]
@@ -25,6 +27,8 @@ pub enum CaptureError {
         "unsupported X screen format: {0} (need a 24/32-bit TrueColor screen, 32 bits per pixel)"
     )]
     Format(String),
+    #[error("X server has no XFIXES extension: the pointer cannot be drawn into the video")]
+    NoXFixes,
     #[error("shared memory: {0}")]
     Shm(#[from] std::io::Error),
     #[error("X request failed: {0}")]
@@ -50,6 +54,8 @@ pub struct XshmCapture {
     height: u32,
     segment: ShmSegment,
     seg_id: shm::Seg,
+    /// XFixes version negotiated (done on the first pointer draw).
+    xfixes_ready: bool,
 }
 
 impl XshmCapture {
@@ -59,14 +65,17 @@ impl XshmCapture {
     /// # Errors
     /// [`CaptureError`] when the display is unreachable, lacks MIT-SHM, or is not 32 bpp.
     pub fn open(display: Option<&str>) -> Result<Self, CaptureError> {
-        let (conn, screen_num) =
-            xcb::Connection::connect_with_extensions(display, &[xcb::Extension::Shm], &[])
-                .map_err(|source| CaptureError::Connect {
-                    display: display
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| std::env::var("DISPLAY").unwrap_or_default()),
-                    source,
-                })?;
+        let (conn, screen_num) = xcb::Connection::connect_with_extensions(
+            display,
+            &[xcb::Extension::Shm],
+            &[xcb::Extension::XFixes],
+        )
+        .map_err(|source| CaptureError::Connect {
+            display: display
+                .map(str::to_owned)
+                .unwrap_or_else(|| std::env::var("DISPLAY").unwrap_or_default()),
+            source,
+        })?;
         let setup = conn.get_setup();
         if setup.image_byte_order() != x::ImageOrder::LsbFirst {
             return Err(CaptureError::Format("MSB-first image byte order".into()));
@@ -97,6 +106,7 @@ impl XshmCapture {
             height,
             segment,
             seg_id: shm::Seg::none(),
+            xfixes_ready: false,
         };
         capture.attach()?;
         Ok(capture)
@@ -153,6 +163,48 @@ impl XshmCapture {
             height: self.height,
             stride: self.width as usize * 4,
         }
+    }
+
+    /// Draws the pointer into the last grabbed frame (XFixes cursor image at its position).
+    ///
+    /// # Errors
+    /// [`CaptureError::NoXFixes`] on a server without XFIXES, or a failed request.
+    pub fn draw_pointer(&mut self) -> Result<(), CaptureError> {
+        if !self.xfixes_ready {
+            if !self
+                .conn
+                .active_extensions()
+                .any(|e| e == xcb::Extension::XFixes)
+            {
+                return Err(CaptureError::NoXFixes);
+            }
+            // XFixes answers nothing before the client says which version it speaks.
+            self.conn
+                .wait_for_reply(self.conn.send_request(&xfixes::QueryVersion {
+                    client_major_version: 4,
+                    client_minor_version: 0,
+                }))?;
+            self.xfixes_ready = true;
+        }
+        let img = self
+            .conn
+            .wait_for_reply(self.conn.send_request(&xfixes::GetCursorImage {}))?;
+        let cursor = CursorImage {
+            left: i32::from(img.x()) - i32::from(img.xhot()),
+            top: i32::from(img.y()) - i32::from(img.yhot()),
+            width: u32::from(img.width()),
+            height: u32::from(img.height()),
+            pixels: img.cursor_image(),
+        };
+        let stride = self.width as usize * 4;
+        blend(
+            self.segment.as_mut_slice(),
+            self.width,
+            self.height,
+            stride,
+            &cursor,
+        );
+        Ok(())
     }
 
     /// Whether the root window no longer has the size this capture was opened for (a RandR

@@ -12,7 +12,7 @@ use crate::cursor::CursorShape;
 use crate::input::gamepad::GamepadHub;
 use crate::input::protocol::{self, Category, Verb};
 use crate::input::service::{ClientInput, Role};
-use crate::pipeline::PipelineHandle;
+use crate::pipeline::{Control, PipelineHandle};
 use crate::services::Services;
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -48,6 +48,10 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
     let mut denied: u64 = 0;
     // Gamepad slots this viewer drove, released when it leaves (also when the peer's teardown
     // aborts this task: hence a guard, not code after the loop).
+    let mut pointer = PointerVote {
+        control: Arc::clone(media.control()),
+        on: false,
+    };
     let mut pads = HeldPads {
         hub: services.gamepads.clone(),
         slots: 0,
@@ -81,6 +85,9 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
                                 input.stats().denied.fetch_add(1, Ordering::Relaxed);
                             }
                             tracing::debug!(peer = %peer, ?role, verb = ?verb.category(), denied, "input dropped: not allowed for this viewer");
+                        }
+                        Ok(Verb::PointerVisible(on) | Verb::NativeCursorRendering(on)) => {
+                            pointer.set(on);
                         }
                         Ok(verb) if verb.category() == Category::Gamepad => {
                             gamepad(services.gamepads.as_deref(), &verb, &mut pads, &peer);
@@ -144,6 +151,27 @@ fn resize(resizer: Option<&Arc<Resizer>>, width: u32, height: u32, peer: &str) {
         Ok((w, h)) => tracing::info!(peer, width = w, height = h, "display resized for a viewer"),
         Err(e) => tracing::warn!(peer, width, height, error = %e, "resize refused"),
     });
+}
+
+/// One viewer's wish to see the pointer drawn into the video; withdrawn when it leaves.
+struct PointerVote {
+    control: Arc<Control>,
+    on: bool,
+}
+
+impl PointerVote {
+    fn set(&mut self, on: bool) {
+        if on != self.on {
+            self.control.vote_pointer(on);
+            self.on = on;
+        }
+    }
+}
+
+impl Drop for PointerVote {
+    fn drop(&mut self) {
+        self.set(false);
+    }
 }
 
 /// The gamepad slots one viewer connected; dropping it releases them.
