@@ -8,7 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Build: libx264 and the XCB extension libraries we link; run: Xvfb for a display of our own;
 # tests: Chromium (the browser client), FFmpeg (decodes what we encode), x11-utils (xev),
-# x11-xkb-utils (setxkbmap), procps, joystick and evtest (jstest/evtest read our virtual gamepads).
+# x11-xkb-utils (setxkbmap), procps, joystick and evtest (jstest/evtest read our virtual gamepads),
+# xclip (an independent X clipboard client for the clipboard tests).
 PACKAGES=(
   build-essential pkg-config
   libx264-dev
@@ -17,6 +18,7 @@ PACKAGES=(
   xvfb x11-utils x11-xkb-utils procps
   ffmpeg chromium
   joystick evtest
+  xclip
 )
 
 missing=()

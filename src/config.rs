@@ -74,6 +74,16 @@ pub struct ServeConfig {
     /// Static TURN password.
     #[arg(long, env = "SELKIES_TURN_PASSWORD", hide_env_values = true)]
     pub turn_password: Option<String>,
+    /// Clipboard sharing: `true`/`both`, `in` (browser → desktop only), `out` (desktop → browser
+    /// only), `false`/`off`.
+    #[arg(long, env = "SELKIES_ENABLE_CLIPBOARD", default_value = "true")]
+    pub enable_clipboard: crate::input::clipboard::Policy,
+    /// Whether images (PNG) are shared too, not only text.
+    #[arg(long, env = "SELKIES_ENABLE_BINARY_CLIPBOARD", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub enable_binary_clipboard: bool,
+    /// Largest clipboard content in bytes, either direction; larger is refused with a log line.
+    #[arg(long, env = "SELKIES_CLIPBOARD_MAX_BYTES", default_value_t = crate::input::clipboard::DEFAULT_MAX_BYTES)]
+    pub clipboard_max_bytes: usize,
     /// Directory of the gamepad sockets the joystick interposer connects to
     /// (`selkies_js0..3.sock`, `selkies_event1000..1003.sock`). The interposer reads the same
     /// variable, so one setting serves both sides.

@@ -6,6 +6,7 @@ use crate::capture::display::VirtualDisplay;
 use crate::capture::randr::Resizer;
 use crate::config::ServeConfig;
 use crate::cursor::watch::CursorWatcher;
+use crate::input::clipboard::{Clipboard, ClipboardConfig};
 use crate::input::gamepad::{GamepadConfig, GamepadHub};
 use crate::input::service::InputService;
 use crate::pipeline::{Pipeline, PipelineConfig};
@@ -97,6 +98,24 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
+    let clipboard = if config.enable_clipboard.allows_in() || config.enable_clipboard.allows_out() {
+        match Clipboard::start(
+            &display,
+            ClipboardConfig {
+                policy: config.enable_clipboard,
+                max_bytes: config.clipboard_max_bytes,
+                binary: config.enable_binary_clipboard,
+            },
+        ) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, "clipboard sharing is off");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let cursor = match CursorWatcher::start(&display) {
         Ok(cursor) => Some(cursor),
         Err(e) => {
@@ -167,6 +186,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             cursor,
             resizer,
             gamepads,
+            clipboard,
         },
         rtc,
         auth,

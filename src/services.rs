@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::capture::randr::Resizer;
 use crate::cursor::watch::CursorWatcher;
+use crate::input::clipboard::Clipboard;
 use crate::input::gamepad::GamepadHub;
 use crate::input::service::InputService;
 use crate::pipeline::PipelineHandle;
@@ -30,6 +31,8 @@ pub struct Services {
     /// The four virtual gamepads games read through the interposer; `None` when the sockets could
     /// not be created.
     pub gamepads: Option<Arc<GamepadHub>>,
+    /// The X clipboard; `None` when the policy is off or it could not start.
+    pub clipboard: Option<Clipboard>,
     /// Screen resizing for `r,WxH`; `None` unless resizing is enabled (and RandR works).
     pub resizer: Option<Arc<Resizer>>,
 }

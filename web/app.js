@@ -9,6 +9,7 @@ import { Session } from './session.js';
 import { InputController } from './input.js';
 import { RemoteResizer } from './resize.js';
 import { GamepadPoller } from './gamepad.js';
+import { ClipboardSync } from './clipboard.js';
 
 const options = parseOptions(location.search);
 const hooks = createHooks(window);
@@ -20,6 +21,10 @@ const overlay = new Overlay(document.getElementById('overlay'), document.getElem
 const cursor = new CursorController(video, 256, hooks);
 const input = new InputController(video, (text) => hooks.send(text), hooks);
 const gamepads = new GamepadPoller((text) => hooks.send(text));
+const clipboard = new ClipboardSync((text) => hooks.send(text), {
+  onError: (err) => log(`clipboard: ${err && err.message ? err.message : err}`, 'warn'),
+});
+hooks.clipboard = clipboard;
 const resizer = options.resize ? new RemoteResizer((text) => hooks.send(text)) : null;
 
 let session = null;
@@ -48,7 +53,7 @@ function setState(state) {
 function connect() {
   reconnectTimer = null;
   const s = new Session({
-    options, hooks, video, audio, cursor, setState, log,
+    options, hooks, video, audio, cursor, clipboard, setState, log,
     onstreaming: () => {
       failures = 0;
       if (resizer) resizer.reset();
@@ -119,4 +124,10 @@ window.addEventListener('keydown', (event) => {
 
 input.attach();
 if (resizer) resizer.attach();
+// The page's clipboard goes to the desktop when the page gets focus and on paste shortcuts (the
+// browser only lets a focused page read it).
+window.addEventListener('focus', () => { clipboard.pushLocalClipboard(); });
+window.addEventListener('keydown', (event) => {
+  if ((event.ctrlKey || event.metaKey) && event.code === 'KeyV') clipboard.pushLocalClipboard();
+}, true);
 connect();

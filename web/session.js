@@ -6,6 +6,7 @@ import { PeerSession } from './webrtc.js';
 import { fetchRtcConfig } from './rtcconfig.js';
 import { computeStats } from './stats.js';
 import { attachChannel, formatPong, formatFps, formatLatency, parseSystemAction } from './channel.js';
+import { CLIPBOARD_MESSAGE_TYPES } from './clipboard.js';
 
 const SETUP_TIMEOUT_MS = 20000; // WS + offer + ICE + DTLS; generous for TURN over TCP/TLS
 const DISCONNECT_GRACE_MS = 3000; // ICE often recovers from a short 'disconnected'
@@ -210,8 +211,10 @@ export class Session {
       gpu_stats: (data) => this.env.onserver('gpu', compact(data)),
       latency_measurement: (data) => this.env.onserver('srv lat', data && data.latency_ms !== undefined ? `${data.latency_ms} ms` : compact(data)),
       cursor: (data) => cursor.apply(data),
-      // Clipboard sync is a later task; accepting the message keeps the channel quiet meanwhile.
-      clipboard: () => {},
+      // clipboard, clipboard-msg and the chunked clipboard-msg-start/-data/-end.
+      ...Object.fromEntries(CLIPBOARD_MESSAGE_TYPES.map((type) => [type, (data) => {
+        if (this.env.clipboard) this.env.clipboard.onServerMessage(type, data);
+      }])),
     }, { debug: options.debug, onerror: (err) => log(`channel handler: ${err && err.message ? err.message : err}`, 'warn') });
   }
 

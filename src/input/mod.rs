@@ -5,6 +5,7 @@
 //! [`keymap`], [`keyboard`] and [`pointer`] are pure logic; [`xtest`] is the X connection they
 //! drive and [`service`] the thread that owns it.
 
+pub mod clipboard;
 pub mod error;
 pub mod gamepad;
 pub mod keyboard;

@@ -13,6 +13,7 @@ use crate::input::gamepad::GamepadHub;
 use crate::input::protocol::{self, Category, Verb};
 use crate::input::service::{ClientInput, Role};
 use crate::pipeline::{Control, PipelineHandle};
+use crate::rtc::clipboard::ClipboardSession;
 use crate::services::Services;
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -48,6 +49,7 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
     let mut denied: u64 = 0;
     // Gamepad slots this viewer drove, released when it leaves (also when the peer's teardown
     // aborts this task: hence a guard, not code after the loop).
+    let mut clipboard = services.clipboard.as_ref().map(ClipboardSession::new);
     let mut pointer = PointerVote {
         control: Arc::clone(media.control()),
         on: false,
@@ -74,6 +76,9 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
                     if let Some(shape) = current {
                         let _ = dc.send_text(&message("cursor", cursor_messages.data(&shape))).await;
                     }
+                    for text in clipboard.as_ref().map(ClipboardSession::current).unwrap_or_default() {
+                        let _ = dc.send_text(&text).await;
+                    }
                 }
                 Some(DataChannelEvent::OnMessage(msg)) => {
                     let received = Instant::now();
@@ -88,6 +93,13 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
                         }
                         Ok(Verb::PointerVisible(on) | Verb::NativeCursorRendering(on)) => {
                             pointer.set(on);
+                        }
+                        Ok(verb) if ClipboardSession::handles(&verb) => {
+                            if let Some(session) = clipboard.as_mut() {
+                                for text in session.handle(verb, &peer).await {
+                                    let _ = dc.send_text(&text).await;
+                                }
+                            }
                         }
                         Ok(verb) if verb.category() == Category::Gamepad => {
                             gamepad(services.gamepads.as_deref(), &verb, &mut pads, &peer);
@@ -111,6 +123,13 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
             shape = next_shape(&mut cursor), if open => {
                 if let Some(shape) = shape {
                     let _ = dc.send_text(&message("cursor", cursor_messages.data(&shape))).await;
+                }
+            }
+            content = next_clipboard(clipboard.as_mut()), if open => {
+                if let Some(session) = clipboard.as_ref() {
+                    for text in session.messages(&content) {
+                        let _ = dc.send_text(&text).await;
+                    }
                 }
             }
             _ = ping.tick(), if open => {
@@ -151,6 +170,16 @@ fn resize(resizer: Option<&Arc<Resizer>>, width: u32, height: u32, peer: &str) {
         Ok((w, h)) => tracing::info!(peer, width = w, height = h, "display resized for a viewer"),
         Err(e) => tracing::warn!(peer, width, height, error = %e, "resize refused"),
     });
+}
+
+/// The next X clipboard change for this viewer; pending forever without a clipboard.
+async fn next_clipboard(
+    session: Option<&mut ClipboardSession>,
+) -> Arc<crate::input::clipboard::Content> {
+    match session {
+        Some(s) => s.next_change().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// One viewer's wish to see the pointer drawn into the video; withdrawn when it leaves.

@@ -5,6 +5,7 @@
 //! code does not see webrtc-rs types and the stack could be swapped (str0m) behind it.
 
 pub mod channel;
+pub mod clipboard;
 pub mod keyframe;
 pub mod peer;
 
