@@ -89,6 +89,15 @@ pub struct ServeConfig {
     /// variable, so one setting serves both sides.
     #[arg(long, env = "SELKIES_INTERPOSER_SOCKET_DIR", default_value = "/tmp")]
     pub gamepad_socket_dir: std::path::PathBuf,
+    /// Kernel gamepads through /dev/uinput as well as the interposer sockets: auto (when usable),
+    /// true (required), false.
+    #[arg(
+        long,
+        env = "SELKIES_UINPUT_GAMEPAD",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub uinput_gamepad: crate::input::gamepad::KernelPads,
     /// Let viewers resize the X screen to their window (`r,WxH`, through RandR). With our own
     /// virtual display, it is started large enough to grow to 3840x2160.
     #[arg(long, env = "SELKIES_ENABLE_RESIZE", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]

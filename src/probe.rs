@@ -47,6 +47,15 @@ pub fn capabilities() -> Vec<Capability> {
             name: "virtual display",
             available: xvfb,
         },
+        Capability {
+            name: "kernel gamepads",
+            available: selkies_uinput::probe(std::path::Path::new(selkies_uinput::DEFAULT_PATH))
+                .map(|()| format!("{} (uinput)", selkies_uinput::DEFAULT_PATH)),
+        },
+        Capability {
+            name: "interposer gamepads",
+            available: Ok("LD_PRELOAD=libselkies_js_interposer.so <game>".to_owned()),
+        },
     ]
 }
 

@@ -87,6 +87,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     };
     let gamepads = match GamepadHub::start(GamepadConfig {
         socket_dir: config.gamepad_socket_dir.clone(),
+        kernel: config.uinput_gamepad,
         ..GamepadConfig::default()
     }) {
         Ok(hub) => {

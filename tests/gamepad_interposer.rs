@@ -482,3 +482,37 @@ fn verbs_from_the_browser_reach_jstest_through_the_server() -> Result<()> {
         .with_context(|| server.log_text())?;
     Ok(())
 }
+
+/// Kernel pads: required without a usable uinput node is a clear error at start; `auto` falls
+/// back to the interposer sockets and attaching still works.
+#[test]
+fn kernel_pads_fall_back_or_fail_clearly_without_uinput() -> Result<()> {
+    use selkies_rs::input::gamepad::KernelPads;
+    let rt = runtime()?;
+    let _enter = rt.enter();
+    let missing = PathBuf::from("/nonexistent/uinput");
+    let dir = TempDir::new("uinput-required")?;
+    let err = GamepadHub::start(GamepadConfig {
+        socket_dir: dir.0.clone(),
+        kernel: KernelPads::True,
+        uinput_path: missing.clone(),
+        ..GamepadConfig::default()
+    })
+    .err()
+    .context("start succeeded without uinput")?
+    .to_string();
+    anyhow::ensure!(
+        err.contains("kernel gamepads unavailable") && err.contains("/nonexistent/uinput"),
+        "{err}"
+    );
+    let dir = TempDir::new("uinput-auto")?;
+    let hub = GamepadHub::start(GamepadConfig {
+        socket_dir: dir.0.clone(),
+        kernel: KernelPads::Auto,
+        uinput_path: missing,
+        ..GamepadConfig::default()
+    })?;
+    apply(&hub, "js,c,0,WGJveCAzNjAgQ29udHJvbGxlcg==,4,17")?;
+    apply(&hub, "js,b,0,0,1")?;
+    Ok(())
+}

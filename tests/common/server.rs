@@ -27,6 +27,8 @@ impl Server {
             .env("SELKIES_ENABLE_BASIC_AUTH", "false")
             // Gamepad sockets per server: tests run servers side by side, and /tmp is shared.
             .env("SELKIES_INTERPOSER_SOCKET_DIR", gamepad_dir(port))
+            // Never real kernel devices from a test, on hosts that have uinput.
+            .env("SELKIES_UINPUT_GAMEPAD", "false")
             .env("RUST_LOG", "info,selkies_rs=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -31,6 +31,7 @@ impl CapturedServer {
                 "SELKIES_INTERPOSER_SOCKET_DIR",
                 super::server::gamepad_dir(port),
             )
+            .env("SELKIES_UINPUT_GAMEPAD", "false")
             .env("RUST_LOG", "info,selkies_rs=debug")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout)?)

@@ -11,6 +11,9 @@ use super::wire::WireError;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum GamepadError {
+    /// Kernel pads were required (`KernelPads::True`) and uinput is unusable.
+    #[error("kernel gamepads unavailable: {0}")]
+    Uinput(String),
     /// [`super::GamepadHub::start`] was called outside a Tokio runtime.
     #[error("the gamepad hub needs a Tokio runtime (call start from within one)")]
     NoRuntime,

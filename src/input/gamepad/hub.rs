@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::conn::{self, BoundSocket, NodeKind};
 use super::error::GamepadError;
+use super::kernel::{KernelPadSet, KernelPads};
 use super::mapping;
 use super::slot::Slot;
 use super::wire::WireVersion;
@@ -34,6 +35,10 @@ pub struct GamepadConfig {
     pub wire: WireVersion,
     /// A pad whose client sends heartbeats (`js,h`) and then goes quiet this long is released.
     pub heartbeat_timeout: Duration,
+    /// Whether each attached slot also gets a kernel pad through uinput.
+    pub kernel: KernelPads,
+    /// The uinput device node.
+    pub uinput_path: PathBuf,
 }
 
 impl Default for GamepadConfig {
@@ -42,6 +47,8 @@ impl Default for GamepadConfig {
             socket_dir: PathBuf::from("/tmp"),
             wire: WireVersion::default(),
             heartbeat_timeout: Duration::from_secs(5),
+            kernel: KernelPads::Auto,
+            uinput_path: PathBuf::from(selkies_uinput::DEFAULT_PATH),
         }
     }
 }
@@ -53,6 +60,7 @@ pub struct GamepadHub {
     slots: Vec<Arc<Slot>>,
     sockets: Vec<BoundSocket>,
     tasks: Vec<JoinHandle<()>>,
+    kernel: Option<KernelPadSet>,
 }
 
 impl GamepadHub {
@@ -75,6 +83,24 @@ impl GamepadHub {
                 .collect(),
             sockets: Vec::new(),
             tasks: Vec::new(),
+            kernel: None,
+        };
+        hub.kernel = match config.kernel {
+            KernelPads::False => None,
+            mode => match selkies_uinput::probe(&config.uinput_path) {
+                Ok(()) => Some(KernelPadSet::new(
+                    config.uinput_path.clone(),
+                    runtime.clone(),
+                    hub.slots.len(),
+                )),
+                Err(reason) if mode == KernelPads::True => {
+                    return Err(GamepadError::Uinput(reason));
+                }
+                Err(reason) => {
+                    tracing::info!(%reason, "kernel gamepads unavailable; the interposer sockets serve games");
+                    None
+                }
+            },
         };
         let kinds: &[NodeKind] = match config.wire {
             WireVersion::Selkies1 => &[NodeKind::Js],
@@ -132,7 +158,11 @@ impl GamepadHub {
                         "gamepad without the standard layout; mapping what it has"
                     );
                 }
-                slot(*index)?.attach(name, now);
+                let s = slot(*index)?;
+                s.attach(name, now);
+                if let Some(kernel) = &self.kernel {
+                    kernel.ensure(usize::from(*index), s);
+                }
             }
             Verb::GamepadDisconnect { index } => slot(*index)?.detach("client detached it"),
             Verb::GamepadButton {
@@ -238,6 +268,9 @@ mod tests {
             socket_dir: dir.0.clone(),
             wire,
             heartbeat_timeout: Duration::from_millis(300),
+            // Unit tests must not touch a real /dev/uinput where one exists.
+            kernel: KernelPads::False,
+            ..GamepadConfig::default()
         }
     }
 

@@ -26,6 +26,7 @@
 mod conn;
 mod error;
 mod hub;
+pub mod kernel;
 pub mod mapping;
 mod slot;
 pub mod wire;
@@ -33,3 +34,4 @@ pub mod wire;
 pub use conn::{socket_path, NodeKind};
 pub use error::GamepadError;
 pub use hub::{GamepadConfig, GamepadHub};
+pub use kernel::KernelPads;
