@@ -111,6 +111,10 @@ impl Control {
 pub struct Stats {
     pub frames_encoded: AtomicU64,
     pub frames_skipped: AtomicU64,
+    /// Ticks with nothing changed on screen, not encoded.
+    pub frames_unchanged: AtomicU64,
+    /// High-quality refreshes sent after the screen went still.
+    pub paint_overs: AtomicU64,
     pub keyframes: AtomicU64,
     pub bytes: AtomicU64,
     pub width: AtomicU32,
@@ -127,7 +131,20 @@ pub struct PipelineConfig {
     pub threads: u32,
     /// Encode even when nobody watches (benchmarks); otherwise idle without subscribers.
     pub always_encode: bool,
+    /// Skip frames in which nothing on screen changed (XDamage): a still desktop costs almost
+    /// nothing. A keyframe request is always served.
+    pub skip_unchanged: bool,
 }
+
+/// Still ticks before the paint-over refresh (Selkies 2.x: 15 frames).
+pub const PAINT_OVER_AFTER: u32 = 15;
+
+/// Quantiser asked for the paint-over frames (Selkies 2.x paints over at CRF 18). The VBV still
+/// caps each frame's size, hence a burst: each frame refines the last.
+pub const PAINT_OVER_QP: u8 = 18;
+
+/// Frames in a paint-over burst (Selkies 2.x: 5).
+pub const PAINT_OVER_BURST: u32 = 5;
 
 /// Errors that stop the pipeline from starting.
 #[derive(Debug, thiserror::Error)]
@@ -156,7 +173,10 @@ impl Pipeline {
     /// # Errors
     /// [`PipelineError`] when the display or the encoder cannot be opened.
     pub fn start(config: PipelineConfig) -> Result<Self, PipelineError> {
-        let capture = XshmCapture::open(config.display.as_deref())?;
+        let mut capture = XshmCapture::open(config.display.as_deref())?;
+        if config.skip_unchanged && !capture.track_damage()? {
+            tracing::info!("X server has no DAMAGE: every frame is encoded, changed or not");
+        }
         let (w, h) = capture.size();
         let planes = I420::new(w, h);
         let encoder = encode::open(
@@ -274,6 +294,8 @@ impl MediaThread {
         let mut seq = 0u64;
         let mut last_sent: Option<Instant> = None;
         let mut last_size_check = Instant::now();
+        // Ticks in a row with nothing changed on screen.
+        let mut still = 0u32;
         let (mut kbps, mut fps) = (self.control.bitrate_kbps(), self.control.fps());
         while !self.control.stop.load(Ordering::Relaxed) {
             let captured_at = match clock.poll(Instant::now()) {
@@ -302,6 +324,22 @@ impl MediaThread {
                 clock.set_fps(new_fps);
                 (kbps, fps) = (new_kbps, new_fps);
             }
+            if self.config.skip_unchanged
+                && !self.control.keyframe.load(Ordering::Relaxed)
+                && !self.capture.take_damage().unwrap_or(true)
+            {
+                self.stats.frames_unchanged.fetch_add(1, Ordering::Relaxed);
+                still += 1;
+                if (PAINT_OVER_AFTER..PAINT_OVER_AFTER + PAINT_OVER_BURST).contains(&still)
+                    && last_sent.is_some()
+                {
+                    let duration = last_sent.map_or(clock.interval(), |t| captured_at - t);
+                    last_sent = Some(captured_at);
+                    self.paint_over(&mut out, &mut seq, duration);
+                }
+                continue;
+            }
+            still = 0;
             if captured_at.duration_since(last_size_check) > Duration::from_secs(1) {
                 last_size_check = captured_at;
                 if let Err(e) = self.follow_resize(kbps, fps) {
@@ -359,29 +397,67 @@ impl MediaThread {
             let encoded_at = Instant::now();
             let duration = last_sent.map_or(clock.interval(), |t| captured_at - t);
             last_sent = Some(captured_at);
-            let data = out.split().freeze();
-            self.stats.frames_encoded.fetch_add(1, Ordering::Relaxed);
-            self.stats
-                .bytes
-                .fetch_add(data.len() as u64, Ordering::Relaxed);
-            if encoded.keyframe {
-                self.stats.keyframes.fetch_add(1, Ordering::Relaxed);
-            }
             seq += 1;
-            let _ = self.tx.send(EncodedFrame {
-                data,
-                codec: self.encoder.codec(),
-                keyframe: encoded.keyframe,
+            self.publish(
+                &mut out,
+                encoded.keyframe,
                 seq,
-                width: self.planes.width,
-                height: self.planes.height,
-                captured_at,
-                grabbed_at,
-                converted_at,
-                encoded_at,
+                [captured_at, grabbed_at, converted_at, encoded_at],
                 duration,
-            });
+            );
         }
+    }
+
+    /// After [`PAINT_OVER_AFTER`] still ticks, re-encodes the last picture (the screen as it still
+    /// is) on each of [`PAINT_OVER_BURST`] ticks at [`PAINT_OVER_QP`], so detail that CBR blurred
+    /// while things moved turns sharp.
+    fn paint_over(&mut self, out: &mut BytesMut, seq: &mut u64, duration: Duration) {
+        let at = Instant::now();
+        match self
+            .encoder
+            .encode_refresh(&self.planes, PAINT_OVER_QP, out)
+        {
+            Ok(Some(encoded)) => {
+                *seq += 1;
+                self.stats.paint_overs.fetch_add(1, Ordering::Relaxed);
+                let done = Instant::now();
+                self.publish(out, encoded.keyframe, *seq, [at, at, at, done], duration);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "paint-over frame not encoded"),
+        }
+    }
+
+    /// Counts and broadcasts the access unit in `out`.
+    fn publish(
+        &self,
+        out: &mut BytesMut,
+        keyframe: bool,
+        seq: u64,
+        [captured_at, grabbed_at, converted_at, encoded_at]: [Instant; 4],
+        duration: Duration,
+    ) {
+        let data = out.split().freeze();
+        self.stats.frames_encoded.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        if keyframe {
+            self.stats.keyframes.fetch_add(1, Ordering::Relaxed);
+        }
+        let _ = self.tx.send(EncodedFrame {
+            data,
+            codec: self.encoder.codec(),
+            keyframe,
+            seq,
+            width: self.planes.width,
+            height: self.planes.height,
+            captured_at,
+            grabbed_at,
+            converted_at,
+            encoded_at,
+            duration,
+        });
     }
 
     /// Reopens capture and encoder when the X screen changed size (RandR), then forces an IDR.
@@ -390,6 +466,9 @@ impl MediaThread {
             return Ok(());
         }
         self.capture = XshmCapture::open(self.config.display.as_deref())?;
+        if self.config.skip_unchanged {
+            self.capture.track_damage()?;
+        }
         let (w, h) = self.capture.size();
         self.planes = I420::new(w, h);
         self.stats.width.store(self.planes.width, Ordering::Relaxed);

@@ -63,6 +63,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         encoder: config.encoder,
         threads: config.encoder_threads,
         always_encode: false,
+        skip_unchanged: true,
     })
     .with_context(|| format!("cannot stream display {display}"))?;
 

@@ -89,6 +89,8 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
         encoder: spec.encoder,
         threads: spec.threads,
         always_encode: true,
+        // Every tick is measured; a static screen's cost is a question for its own run.
+        skip_unchanged: false,
     })
     .with_context(|| format!("cannot start the pipeline on {}", spec.display))?;
     let handle = pipeline.handle();

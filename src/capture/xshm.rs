@@ -8,7 +8,7 @@
 
 use selkies_shm::ShmSegment;
 use thiserror::Error;
-use xcb::{shm, x, xfixes, Xid};
+use xcb::{damage, shm, x, xfixes, Xid};
 
 use super::overlay::{blend, CursorImage};
 
@@ -56,6 +56,8 @@ pub struct XshmCapture {
     seg_id: shm::Seg,
     /// XFixes version negotiated (done on the first pointer draw).
     xfixes_ready: bool,
+    /// XDamage on the root window, once [`XshmCapture::track_damage`] turned it on.
+    damage: Option<damage::Damage>,
 }
 
 impl XshmCapture {
@@ -68,7 +70,7 @@ impl XshmCapture {
         let (conn, screen_num) = xcb::Connection::connect_with_extensions(
             display,
             &[xcb::Extension::Shm],
-            &[xcb::Extension::XFixes],
+            &[xcb::Extension::XFixes, xcb::Extension::Damage],
         )
         .map_err(|source| CaptureError::Connect {
             display: display
@@ -107,6 +109,7 @@ impl XshmCapture {
             segment,
             seg_id: shm::Seg::none(),
             xfixes_ready: false,
+            damage: None,
         };
         capture.attach()?;
         Ok(capture)
@@ -163,6 +166,66 @@ impl XshmCapture {
             height: self.height,
             stride: self.width as usize * 4,
         }
+    }
+
+    /// Starts tracking changes of the screen with XDamage; `false` when the server has no DAMAGE
+    /// (then [`XshmCapture::take_damage`] always answers `true`).
+    ///
+    /// # Errors
+    /// A failed request.
+    pub fn track_damage(&mut self) -> Result<bool, CaptureError> {
+        if self.damage.is_some() {
+            return Ok(true);
+        }
+        if !self
+            .conn
+            .active_extensions()
+            .any(|e| e == xcb::Extension::Damage)
+        {
+            return Ok(false);
+        }
+        self.conn
+            .wait_for_reply(self.conn.send_request(&damage::QueryVersion {
+                client_major_version: 1,
+                client_minor_version: 1,
+            }))?;
+        let id: damage::Damage = self.conn.generate_id();
+        // NonEmpty: one event when the screen goes from unchanged to changed, re-armed by the
+        // subtract in `take_damage`; no per-rectangle event flood during full-screen motion.
+        self.conn.send_and_check_request(&damage::Create {
+            damage: id,
+            drawable: x::Drawable::Window(self.root),
+            level: damage::ReportLevel::NonEmpty,
+        })?;
+        self.damage = Some(id);
+        Ok(true)
+    }
+
+    /// Whether anything on screen changed since the last call (always `true` without damage
+    /// tracking). Clears the damage before the caller grabs, so a change during the grab is
+    /// reported next time rather than lost.
+    ///
+    /// # Errors
+    /// A broken connection.
+    pub fn take_damage(&mut self) -> Result<bool, CaptureError> {
+        let Some(id) = self.damage else {
+            return Ok(true);
+        };
+        let mut damaged = false;
+        while let Some(event) = self.conn.poll_for_event()? {
+            damaged |= matches!(event, xcb::Event::Damage(damage::Event::Notify(_)));
+        }
+        if damaged {
+            self.conn.send_request(&damage::Subtract {
+                damage: id,
+                repair: xfixes::Region::none(),
+                parts: xfixes::Region::none(),
+            });
+            self.conn
+                .flush()
+                .map_err(|e| CaptureError::X(xcb::Error::Connection(e)))?;
+        }
+        Ok(damaged)
     }
 
     /// Draws the pointer into the last grabbed frame (XFixes cursor image at its position).

@@ -111,6 +111,21 @@ pub trait Encoder: Send {
         force_keyframe: bool,
         out: &mut BytesMut,
     ) -> Result<Option<Encoded>, EncodeError>;
+    /// Encodes one frame at the fixed quantiser `qp`, for a high-quality refresh of a screen that
+    /// stopped changing ("paint-over"); rate control resumes on the next frame. Backends without
+    /// per-frame quality control encode it as usual.
+    ///
+    /// # Errors
+    /// As [`Encoder::encode`].
+    fn encode_refresh(
+        &mut self,
+        picture: &I420,
+        qp: u8,
+        out: &mut BytesMut,
+    ) -> Result<Option<Encoded>, EncodeError> {
+        let _ = qp;
+        self.encode(picture, false, out)
+    }
     /// Changes the target bitrate and frame rate in place.
     ///
     /// # Errors

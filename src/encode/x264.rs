@@ -62,25 +62,16 @@ impl Encoder for X264Encoder {
         force_keyframe: bool,
         out: &mut BytesMut,
     ) -> Result<Option<Encoded>, EncodeError> {
-        let pic = sys::Picture {
-            y: &picture.y,
-            u: &picture.u,
-            v: &picture.v,
-            stride_y: picture.stride_y(),
-            stride_uv: picture.stride_uv(),
-            pts: self.pts,
-        };
-        self.pts += 1;
-        let info = self
-            .inner
-            .encode_into(&pic, force_keyframe, |bytes| out.extend_from_slice(bytes))
-            .map_err(|e| EncodeError::Encode {
-                backend: NAME,
-                reason: e.to_string(),
-            })?;
-        Ok(info.map(|info| Encoded {
-            keyframe: info.keyframe,
-        }))
+        self.encode_at(picture, force_keyframe, None, out)
+    }
+
+    fn encode_refresh(
+        &mut self,
+        picture: &I420,
+        qp: u8,
+        out: &mut BytesMut,
+    ) -> Result<Option<Encoded>, EncodeError> {
+        self.encode_at(picture, false, Some(qp), out)
     }
 
     fn reconfigure(&mut self, bitrate_kbps: u32, fps: u32) -> Result<(), EncodeError> {
@@ -93,5 +84,37 @@ impl Encoder for X264Encoder {
         self.config.bitrate_kbps = bitrate_kbps;
         self.config.fps = fps;
         Ok(())
+    }
+}
+
+impl X264Encoder {
+    fn encode_at(
+        &mut self,
+        picture: &I420,
+        force_keyframe: bool,
+        qp: Option<u8>,
+        out: &mut BytesMut,
+    ) -> Result<Option<Encoded>, EncodeError> {
+        let pic = sys::Picture {
+            y: &picture.y,
+            u: &picture.u,
+            v: &picture.v,
+            stride_y: picture.stride_y(),
+            stride_uv: picture.stride_uv(),
+            pts: self.pts,
+        };
+        self.pts += 1;
+        let info = self
+            .inner
+            .encode_into_at(&pic, force_keyframe, qp, |bytes| {
+                out.extend_from_slice(bytes)
+            })
+            .map_err(|e| EncodeError::Encode {
+                backend: NAME,
+                reason: e.to_string(),
+            })?;
+        Ok(info.map(|info| Encoded {
+            keyframe: info.keyframe,
+        }))
     }
 }

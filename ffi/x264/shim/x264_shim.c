@@ -126,7 +126,7 @@ int selkies_x264_open(const selkies_x264_config *cfg, selkies_x264 **out)
 
 int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, const uint8_t *v,
                         int32_t stride_y, int32_t stride_uv, int64_t pts, int32_t force_idr,
-                        selkies_x264_frame *out)
+                        int32_t qp, selkies_x264_frame *out)
 {
     if (enc == NULL || out == NULL || y == NULL || u == NULL || v == NULL)
         return SELKIES_X264_ENCODE_ERR_ARGS;
@@ -140,6 +140,10 @@ int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, c
     x264_picture_init(&in);
     in.i_type = force_idr ? X264_TYPE_IDR : X264_TYPE_AUTO;
     in.i_pts = pts;
+    /* A fixed QP for this one frame (paint-over refresh); rate control accounts for its bits
+     * and resumes on the next frame. 0 leaves the QP to rate control. */
+    if (qp > 0 && qp <= 51)
+        in.i_qpplus1 = qp + 1;
     in.img.i_csp = X264_CSP_I420;
     in.img.i_plane = 3;
     in.img.i_stride[0] = stride_y;

@@ -63,7 +63,7 @@ int selkies_x264_open(const selkies_x264_config *cfg, selkies_x264 **out);
  */
 int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, const uint8_t *v,
                         int32_t stride_y, int32_t stride_uv, int64_t pts, int32_t force_idr,
-                        selkies_x264_frame *out);
+                        int32_t qp, selkies_x264_frame *out);
 
 /* Live rate-control change; returns x264_encoder_reconfig's result (0 = ok). */
 int selkies_x264_reconfig(selkies_x264 *enc, int32_t bitrate_kbps, int32_t vbv_max_kbps,

@@ -131,6 +131,22 @@ impl Encoder {
         force_idr: bool,
         sink: impl FnOnce(&[u8]),
     ) -> Result<Option<FrameInfo>, Error> {
+        self.encode_into_at(pic, force_idr, None, sink)
+    }
+
+    /// As [`Encoder::encode_into`], with this one frame at quantiser `qp` (1–51, lower is
+    /// better) instead of what rate control would pick: a high-quality refresh of a screen that
+    /// stopped changing. Rate control counts its bits and resumes on the next frame.
+    ///
+    /// # Errors
+    /// As [`Encoder::encode`].
+    pub fn encode_into_at(
+        &mut self,
+        pic: &Picture<'_>,
+        force_idr: bool,
+        qp: Option<u8>,
+        sink: impl FnOnce(&[u8]),
+    ) -> Result<Option<FrameInfo>, Error> {
         let (stride_y, stride_uv) = self.check_planes(pic)?;
         let mut frame = sys::Frame::default();
         // SAFETY: `check_planes` proved each plane holds `stride * rows` bytes with
@@ -147,6 +163,7 @@ impl Encoder {
                 stride_uv,
                 pic.pts,
                 i32::from(force_idr),
+                qp.map_or(0, |q| i32::from(q.clamp(1, 51))),
                 &mut frame,
             )
         };
@@ -314,6 +331,29 @@ mod tests {
         };
         assert_eq!(config, std::mem::size_of::<sys::Config>());
         assert_eq!(frame, std::mem::size_of::<sys::Frame>());
+    }
+
+    #[test]
+    fn a_fixed_qp_applies_to_that_frame_only() {
+        // A generous bitrate lets rate control spend freely on moving content; a frame forced to
+        // the coarse QP 45 comes out far smaller, and the next frame is back to normal. (VBV may
+        // still raise a forced QP row by row when the buffer runs dry, never lower it.)
+        let mut p = params(320, 240);
+        p.bitrate_kbps = 8000;
+        let mut enc = Encoder::open(&p).expect("open");
+        let mut sizes = Vec::new();
+        for t in 0..12usize {
+            let pic = I420::moving(320, 240, t);
+            let mut out = Vec::new();
+            let qp = (t == 8).then_some(45);
+            enc.encode_into_at(&pic.picture(t as i64), false, qp, |b| {
+                out.extend_from_slice(b)
+            })
+            .expect("encode");
+            sizes.push(out.len());
+        }
+        assert!(sizes[8] * 3 < sizes[7], "sizes {sizes:?}");
+        assert!(sizes[10] > sizes[8] * 2, "sizes {sizes:?}");
     }
 
     #[test]

@@ -68,6 +68,7 @@ extern "C" {
         stride_uv: i32,
         pts: i64,
         force_idr: i32,
+        qp: i32,
         out: *mut Frame,
     ) -> c_int;
     pub fn selkies_x264_reconfig(

@@ -1,0 +1,115 @@
+//! A still screen costs nothing: with XDamage the pipeline encodes only when something on the X
+//! screen changed, or when a keyframe is asked for, plus one high-quality refresh (paint-over)
+//! once the screen has been still for a moment.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Result};
+use common::Painter;
+use selkies_rs::capture::display::VirtualDisplay;
+use selkies_rs::encode::EncoderKind;
+use selkies_rs::pipeline::{EncodedFrame, Pipeline, PipelineConfig, PAINT_OVER_BURST};
+use tokio::sync::broadcast::{self, error::TryRecvError};
+
+fn next_frame(
+    rx: &mut broadcast::Receiver<EncodedFrame>,
+    within: Duration,
+) -> Result<EncodedFrame> {
+    let deadline = Instant::now() + within;
+    loop {
+        match rx.try_recv() {
+            Ok(f) => return Ok(f),
+            Err(TryRecvError::Empty) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => bail!("no frame within {within:?}: {e:?}"),
+        }
+    }
+}
+
+#[test]
+fn only_changes_and_keyframe_requests_are_encoded() -> Result<()> {
+    let display = VirtualDisplay::start(640, 360)?;
+    let mut painter = Painter::connect(&display.name())?;
+    painter.fill_screen([10, 80, 160])?;
+    painter.sync()?;
+    let pipeline = Pipeline::start(PipelineConfig {
+        display: Some(display.name()),
+        fps: 60,
+        bitrate_kbps: 2000,
+        encoder: EncoderKind::X264,
+        threads: 1,
+        always_encode: false,
+        skip_unchanged: true,
+    })?;
+    let handle = pipeline.handle();
+    // Subscribing asks for a keyframe: it comes although nothing changes.
+    let mut rx = handle.subscribe();
+    let first = next_frame(&mut rx, Duration::from_secs(5))?;
+    ensure!(first.keyframe, "the first frame must be an IDR");
+
+    // Half a second of a still screen: nothing encoded, the ticks counted as unchanged.
+    let unchanged_before = handle.stats().frames_unchanged.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut extra = 0;
+    while rx.try_recv().is_ok() {
+        extra += 1;
+    }
+    // The keyframe's own paint-over burst, and a frame or two of the fill's damage racing the
+    // subscription.
+    ensure!(
+        extra <= PAINT_OVER_BURST as usize + 2,
+        "{extra} frames encoded for a still screen"
+    );
+    let unchanged = handle.stats().frames_unchanged.load(Ordering::Relaxed) - unchanged_before;
+    ensure!(
+        unchanged >= 15,
+        "only {unchanged} ticks were skipped as unchanged"
+    );
+
+    // A change arrives at once, as a delta frame.
+    painter.fill_rect(100, 100, 50, 50, [250, 250, 0])?;
+    painter.sync()?;
+    let changed = next_frame(&mut rx, Duration::from_secs(2))?;
+    ensure!(!changed.keyframe, "a change is a delta frame");
+
+    // Once the screen is still again: a paint-over burst of refinement frames, then nothing.
+    let overs = handle.stats().paint_overs.load(Ordering::Relaxed);
+    // Drain until the stream has been silent for 500 ms; it must go silent within 3 s.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut last_frame = Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(f) => {
+                ensure!(!f.keyframe, "a paint-over frame is a keyframe");
+                last_frame = Instant::now();
+            }
+            Err(TryRecvError::Empty) if last_frame.elapsed() >= Duration::from_millis(500) => break,
+            Err(TryRecvError::Empty) => {
+                ensure!(Instant::now() < deadline, "the stream never went silent");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => bail!("{e:?}"),
+        }
+    }
+    ensure!(
+        handle.stats().paint_overs.load(Ordering::Relaxed) - overs == u64::from(PAINT_OVER_BURST),
+        "{} paint-over frames, expected one burst of {PAINT_OVER_BURST}",
+        handle.stats().paint_overs.load(Ordering::Relaxed) - overs
+    );
+
+    // A keyframe request is served on a still screen.
+    std::thread::sleep(Duration::from_millis(200));
+    while rx.try_recv().is_ok() {}
+    handle.control().request_keyframe();
+    let idr = next_frame(&mut rx, Duration::from_secs(2))?;
+    ensure!(
+        idr.keyframe,
+        "a keyframe request on a still screen gives an IDR"
+    );
+    drop(pipeline);
+    Ok(())
+}
