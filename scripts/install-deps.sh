@@ -19,6 +19,9 @@ PACKAGES=(
   ffmpeg chromium
   joystick evtest
   xclip
+  # bench --mode peers: the Selkies 1.x pipeline (ximagesrc → x264enc).
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  gstreamer1.0-x
 )
 
 missing=()
@@ -38,5 +41,10 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "Rust is not installed: install it with rustup (https://rustup.rs), then run this again." >&2
   exit 1
+fi
+# bench --mode peers also runs pixelflux (PyPI); without it that peer is reported unavailable.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import pixelflux" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check pixelflux \
+    || echo "pixelflux not installed: bench --mode peers will report it unavailable" >&2
 fi
 echo "dependencies ready"

@@ -134,3 +134,56 @@ fn input_bench_reports_every_run_with_sane_figures() {
         assert!(p50 > 0.0 && p50 <= num(r, "latency_p99_us"), "{r}");
     }
 }
+
+#[test]
+fn peers_bench_reports_each_peer_or_why_not() {
+    let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
+        .args([
+            "bench",
+            "--mode",
+            "peers",
+            "--resolutions",
+            "320x240",
+            "--seconds",
+            "1",
+            "--warmup",
+            "0.5",
+            "--json",
+        ])
+        .output()
+        .expect("run selkies-rs bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let peers: Vec<&str> = rows
+        .iter()
+        .map(|r| r["peer"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(peers, ["selkies-rs", "gstreamer-x264enc", "pixelflux-x264"]);
+    for r in &rows {
+        assert_eq!(r["mode"], "peers");
+        assert_eq!((num(r, "width"), num(r, "height")), (320.0, 240.0), "{r}");
+        match r["unavailable"].as_str() {
+            Some(why) => {
+                assert_ne!(r["peer"], "selkies-rs", "we are always measured: {why}");
+                assert!(!why.is_empty(), "{r}");
+            }
+            None => {
+                assert!(num(r, "frames") > 0.0 && num(r, "fps") > 0.0, "{r}");
+                assert!(num(r, "cpu_ms_per_frame") > 0.0, "{r}");
+                assert!(num(r, "kbps") > 0.0, "{r}");
+            }
+        }
+    }
+    // CI installs GStreamer (scripts/install-deps.sh), so there it must have been measured.
+    if std::env::var_os("CI").is_some() {
+        assert!(rows[1]["unavailable"].is_null(), "gstreamer: {}", rows[1]);
+    }
+}

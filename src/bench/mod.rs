@@ -15,6 +15,7 @@
 pub mod cpu;
 pub mod input;
 pub mod measure;
+pub mod peers;
 pub mod report;
 pub mod rss;
 pub mod stats;
@@ -42,6 +43,8 @@ pub enum Mode {
     Pipeline,
     /// Input thread: verb arrival → XTEST written, paced pointer and keys, and a burst.
     Input,
+    /// The same content through selkies-rs, the Selkies 1.x GStreamer pipeline and pixelflux.
+    Peers,
 }
 
 /// `selkies-rs bench` flags.
@@ -119,6 +122,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     match args.mode {
         Mode::Pipeline => pipeline(&args),
+        Mode::Peers => peers(&args),
         Mode::Input => {
             let reports = input::run(args.display.as_deref(), args.seconds)?;
             let mut out = std::io::stdout().lock();
@@ -205,6 +209,75 @@ fn pipeline(args: &BenchArgs) -> anyhow::Result<()> {
     }
     if !args.json {
         print!("{}", report::table(&reports));
+    }
+    Ok(())
+}
+
+/// `--mode peers`: per resolution, one painted display measured by each peer in turn.
+fn peers(args: &BenchArgs) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    let targets: Vec<Target> = match &args.display {
+        Some(d) => vec![Target::Existing(d.clone())],
+        None => args
+            .resolutions
+            .iter()
+            .map(|&(w, h)| Target::Own(w, h))
+            .collect(),
+    };
+    for target in &targets {
+        let (virtual_display, display) = match target {
+            Target::Own(w, h) => {
+                let vd = VirtualDisplay::start(*w, *h)
+                    .with_context(|| format!("cannot start Xvfb at {w}x{h}"))?;
+                let name = vd.name();
+                (Some(vd), name)
+            }
+            Target::Existing(d) => (None, d.clone()),
+        };
+        let content = match target {
+            Target::Own(..) => Some(args.content.unwrap_or(Content::Motion)),
+            Target::Existing(_) => args.content,
+        };
+        let animator = content
+            .map(|c| Animator::start(&display, c, args.fps))
+            .transpose()
+            .with_context(|| format!("cannot paint on {display}"))?;
+        if matches!(content, Some(Content::Motion | Content::Desktop)) {
+            wait_for_motion(&display)?;
+        }
+        // The display is painted once for all peers; our own run must not paint again.
+        let ours_args = BenchArgs {
+            content: None,
+            ..args.clone()
+        };
+        let ours = run_one(&ours_args, &Target::Existing(display.clone()))?;
+        let size = (ours.width, ours.height);
+        let job = peers::Job {
+            display: &display,
+            size,
+            fps: args.fps,
+            kbps: args.bitrate,
+            warmup: secs("--warmup", args.warmup)?,
+            window: secs("--seconds", args.seconds)?,
+        };
+        let mut rows = vec![
+            peers::PeerReport::ours(&ours),
+            peers::gstreamer(&job),
+            peers::pixelflux(&job),
+        ];
+        if args.json {
+            let mut out = std::io::stdout().lock();
+            for r in &rows {
+                writeln!(out, "{}", serde_json::to_string(r)?)?;
+            }
+            out.flush()?;
+        }
+        reports.append(&mut rows);
+        drop(animator);
+        drop(virtual_display);
+    }
+    if !args.json {
+        print!("{}", peers::table(&reports));
     }
     Ok(())
 }
