@@ -217,7 +217,7 @@ pub fn pixelflux(job: &Job) -> PeerReport {
 fn pixelflux_run(job: &Job) -> anyhow::Result<PeerReport> {
     let script = std::env::temp_dir().join(format!("selkies-pixelflux-{}.py", std::process::id()));
     std::fs::write(&script, PIXELFLUX_SCRIPT).context("writing the pixelflux harness")?;
-    let out = Command::new("python3")
+    let child = Command::new("python3")
         .arg(&script)
         .args([
             job.display.to_owned(),
@@ -229,9 +229,14 @@ fn pixelflux_run(job: &Job) -> anyhow::Result<PeerReport> {
             job.window.as_secs_f64().to_string(),
         ])
         .stdin(Stdio::null())
-        .output();
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let out = child
+        .context("python3 not found")
+        .and_then(|c| wait_bounded(c, job.warmup + job.window + HARNESS_SLACK));
     let _ = std::fs::remove_file(&script);
-    let out = out.context("python3 not found")?;
+    let out = out?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let reason = err
@@ -267,6 +272,28 @@ fn pixelflux_run(job: &Job) -> anyhow::Result<PeerReport> {
         latency_p95_ms: num("latency_p95_ms"),
         rss_mb: num("rss_mb"),
     })
+}
+
+/// How long past warm-up + window a peer harness may take before it is killed.
+const HARNESS_SLACK: Duration = Duration::from_secs(30);
+
+/// Waits for `child` at most `limit`, killing it after; its output.
+fn wait_bounded(child: Child, limit: Duration) -> anyhow::Result<std::process::Output> {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => Ok(out?),
+        Err(_) => {
+            // The waiting thread owns the child; signal it by pid.
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            anyhow::bail!("the harness did not finish within {limit:?} and was killed")
+        }
+    }
 }
 
 /// The reports as a table, each peer's CPU and latency also as selkies-rs / peer.
