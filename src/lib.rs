@@ -20,3 +20,4 @@ pub mod rtc;
 pub mod serve;
 pub mod services;
 pub mod signal;
+pub mod x11;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Result};
 use common::xclip::{make_png, xclip_out, XclipOwner};
 use selkies_rs::capture::display::VirtualDisplay;
 use selkies_rs::input::clipboard::{
@@ -213,13 +213,7 @@ struct RawClient {
 
 impl RawClient {
     fn connect(display: &str) -> Result<Self> {
-        let (conn, screen) = xcb::Connection::connect(Some(display))?;
-        let root = conn
-            .get_setup()
-            .roots()
-            .nth(usize::try_from(screen)?)
-            .context("no screen")?
-            .root();
+        let common::x11::XClient { conn, root } = common::x11::XClient::connect(display, &[])?;
         let window: x::Window = conn.generate_id();
         conn.send_and_check_request(&x::CreateWindow {
             depth: x::COPY_FROM_PARENT as u8,

@@ -7,15 +7,17 @@ mod common;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use common::x11::XClient;
 use common::{Chromium, Server};
 use selkies_rs::capture::display::VirtualDisplay;
-use xcb::{x, xfixes, Xid};
+use xcb::x;
 
 /// `XC_xterm` in the X cursor font; the mask glyph follows it.
 const XC_XTERM: u16 = 152;
 
 /// A window covering the screen with the xterm cursor, and the pointer moved into it.
-fn show_xterm_cursor(conn: &xcb::Connection, root: x::Window, w: u16, h: u16) -> Result<()> {
+fn show_xterm_cursor(x11: &XClient, w: u16, h: u16) -> Result<()> {
+    let (conn, root) = (&x11.conn, x11.root);
     let font: x::Font = conn.generate_id();
     conn.send_and_check_request(&x::OpenFont {
         fid: font,
@@ -50,17 +52,7 @@ fn show_xterm_cursor(conn: &xcb::Connection, root: x::Window, w: u16, h: u16) ->
         value_list: &[x::Cw::Cursor(cursor)],
     })?;
     conn.send_and_check_request(&x::MapWindow { window })?;
-    conn.send_and_check_request(&x::WarpPointer {
-        src_window: x::Window::none(),
-        dst_window: root,
-        src_x: 0,
-        src_y: 0,
-        src_width: 0,
-        src_height: 0,
-        dst_x: 300,
-        dst_y: 200,
-    })?;
-    Ok(())
+    x11.warp_pointer(300, 200)
 }
 
 #[test]
@@ -82,25 +74,11 @@ fn a_cursor_change_reaches_the_browser_as_a_png_with_its_hotspot() -> Result<()>
         })?;
     let first = browser.cdp().eval("window.selkies.cursor.handle")?;
 
-    let (conn, screen) = xcb::Connection::connect_with_extensions(
-        Some(&display.name()),
-        &[xcb::Extension::XFixes],
-        &[],
-    )?;
-    let root = conn
-        .get_setup()
-        .roots()
-        .nth(usize::try_from(screen)?)
-        .context("no screen")?
-        .root();
-    show_xterm_cursor(&conn, root, 1280, 720)?;
+    let x = XClient::connect(&display.name(), &[xcb::Extension::XFixes])?;
+    show_xterm_cursor(&x, 1280, 720)?;
 
     // What the X server itself says the cursor now is.
-    conn.wait_for_reply(conn.send_request(&xfixes::QueryVersion {
-        client_major_version: 4,
-        client_minor_version: 0,
-    }))?;
-    let truth = conn.wait_for_reply(conn.send_request(&xfixes::GetCursorImage {}))?;
+    let truth = x.cursor_image()?;
     let want = (
         u64::from(truth.width()),
         u64::from(truth.height()),

@@ -4,12 +4,12 @@
 
 mod common;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
+use common::x11::XClient;
 use common::Painter;
 use selkies_rs::capture::display::VirtualDisplay;
 use selkies_rs::capture::XshmCapture;
 use std::collections::HashSet;
-use xcb::{x, xfixes, Xid};
 
 #[test]
 fn draw_pointer_paints_exactly_the_cursor_at_the_pointer() -> Result<()> {
@@ -19,29 +19,9 @@ fn draw_pointer_paints_exactly_the_cursor_at_the_pointer() -> Result<()> {
     painter.fill_screen([200, 20, 20])?;
     painter.sync()?;
 
-    let (conn, screen) =
-        xcb::Connection::connect_with_extensions(Some(&name), &[xcb::Extension::XFixes], &[])?;
-    let root = conn
-        .get_setup()
-        .roots()
-        .nth(usize::try_from(screen)?)
-        .context("no screen")?
-        .root();
-    conn.send_and_check_request(&x::WarpPointer {
-        src_window: x::Window::none(),
-        dst_window: root,
-        src_x: 0,
-        src_y: 0,
-        src_width: 0,
-        src_height: 0,
-        dst_x: 100,
-        dst_y: 80,
-    })?;
-    conn.wait_for_reply(conn.send_request(&xfixes::QueryVersion {
-        client_major_version: 4,
-        client_minor_version: 0,
-    }))?;
-    let img = conn.wait_for_reply(conn.send_request(&xfixes::GetCursorImage {}))?;
+    let x = XClient::connect(&name, &[xcb::Extension::XFixes])?;
+    x.warp_pointer(100, 80)?;
+    let img = x.cursor_image()?;
     ensure!(
         (img.x(), img.y()) == (100, 80),
         "pointer at {:?}",

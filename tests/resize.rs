@@ -6,24 +6,14 @@ mod common;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use common::x11::XClient;
 use common::{Chromium, Server};
 use selkies_rs::capture::display::VirtualDisplay;
 use selkies_rs::capture::randr::Resizer;
 use serde_json::json;
-use xcb::x;
 
 fn root_size(display: &str) -> Result<(u16, u16)> {
-    let (conn, screen) = xcb::Connection::connect(Some(display))?;
-    let root = conn
-        .get_setup()
-        .roots()
-        .nth(usize::try_from(screen)?)
-        .context("no screen")?
-        .root();
-    let geo = conn.wait_for_reply(conn.send_request(&x::GetGeometry {
-        drawable: x::Drawable::Window(root),
-    }))?;
-    Ok((geo.width(), geo.height()))
+    XClient::connect(display, &[])?.root_size()
 }
 
 #[test]

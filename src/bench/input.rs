@@ -52,12 +52,7 @@ impl Observer {
     fn start(display: &str) -> anyhow::Result<Self> {
         let (conn, screen) = xcb::Connection::connect(Some(display))
             .with_context(|| format!("observer: connect to {display}"))?;
-        let root = conn
-            .get_setup()
-            .roots()
-            .nth(usize::try_from(screen).unwrap_or(0))
-            .map(|s| s.root())
-            .context("observer: no screen")?;
+        let root = crate::x11::screen_root(&conn, screen).context("observer: no screen")?;
         conn.send_and_check_request(&x::ChangeWindowAttributes {
             window: root,
             value_list: &[x::Cw::EventMask(

@@ -85,12 +85,7 @@ impl Resizer {
         if (version.major_version(), version.minor_version()) < (1, 2) {
             return Err(ResizeError::NoRandr);
         }
-        let root = conn
-            .get_setup()
-            .roots()
-            .nth(usize::try_from(screen_num).unwrap_or(0))
-            .map(|s| s.root())
-            .ok_or(ResizeError::NoOutput)?;
+        let root = crate::x11::screen_root(&conn, screen_num).ok_or(ResizeError::NoOutput)?;
         Ok(Resizer {
             conn: Mutex::new(conn),
             root,

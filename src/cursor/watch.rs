@@ -62,15 +62,10 @@ impl CursorWatcher {
             client_major_version: 4,
             client_minor_version: 0,
         }))?;
-        let root = conn
-            .get_setup()
-            .roots()
-            .nth(usize::try_from(screen_num).unwrap_or(0))
-            .map(|s| s.root())
-            .ok_or(CursorError::Connect {
-                display: display.to_owned(),
-                source: xcb::ConnError::ClosedInvalidScreen,
-            })?;
+        let root = crate::x11::screen_root(&conn, screen_num).ok_or(CursorError::Connect {
+            display: display.to_owned(),
+            source: xcb::ConnError::ClosedInvalidScreen,
+        })?;
         conn.send_and_check_request(&xfixes::SelectCursorInput {
             window: root,
             event_mask: xfixes::CursorNotifyMask::DISPLAY_CURSOR,

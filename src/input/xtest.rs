@@ -40,15 +40,10 @@ impl XTest {
                         source,
                     },
                 })?;
-        let root = conn
-            .get_setup()
-            .roots()
-            .nth(usize::try_from(screen_num).unwrap_or(0))
-            .map(|s| s.root())
-            .ok_or(InputError::Connect {
-                display: display.unwrap_or_default().to_owned(),
-                source: xcb::ConnError::ClosedInvalidScreen,
-            })?;
+        let root = crate::x11::screen_root(&conn, screen_num).ok_or(InputError::Connect {
+            display: display.unwrap_or_default().to_owned(),
+            source: xcb::ConnError::ClosedInvalidScreen,
+        })?;
         Ok(XTest { conn, root })
     }
 

@@ -18,6 +18,7 @@ pub mod rtc_client;
 pub mod server;
 pub mod server_stdout;
 pub mod ws;
+pub mod x11;
 pub mod xclip;
 pub mod xev;
 

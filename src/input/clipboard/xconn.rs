@@ -69,10 +69,7 @@ impl Xc {
                     display: display.to_owned(),
                     source,
                 })?;
-        let root = usize::try_from(screen_num)
-            .ok()
-            .and_then(|n| conn.get_setup().roots().nth(n))
-            .map(|s| s.root())
+        let root = crate::x11::screen_root(&conn, screen_num)
             .ok_or(ClipboardError::NoScreen(screen_num))?;
         // XFIXES must be told which version we speak before any other request of it.
         let xfixes = conn
