@@ -41,32 +41,33 @@ fn num(v: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("{key} missing or not a number in {v}"))
 }
 
-#[test]
-fn bench_json_on_its_own_xvfb() {
+/// Runs `selkies-rs bench <args>` (which must include `--json`) and parses each output line.
+fn bench_json(args: &[&str]) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
-        .args([
-            "bench",
-            "--json",
-            "--seconds",
-            "2",
-            "--resolutions",
-            "640x480",
-        ])
+        .arg("bench")
+        .args(args)
         .env_remove("DISPLAY")
         .output()
         .expect("run selkies-rs bench");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "bench failed ({}):\n{stdout}\n{stderr}",
-        out.status
+        "bench failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect()
+}
 
-    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one configuration, one line:\n{stdout}");
-    for line in lines {
-        let v: Value = serde_json::from_str(line).expect("each line is a JSON object");
+#[test]
+fn bench_json_on_its_own_xvfb() {
+    let rows = bench_json(&["--json", "--seconds", "2", "--resolutions", "640x480"]);
+    assert_eq!(rows.len(), 1, "one configuration, one line: {rows:?}");
+    for v in rows {
         for key in NUMBERS {
             let x = num(&v, key);
             assert!(x.is_finite() && x >= 0.0, "{key} = {x} in {v}");
@@ -105,20 +106,7 @@ fn bench_json_on_its_own_xvfb() {
 
 #[test]
 fn input_bench_reports_every_run_with_sane_figures() {
-    let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
-        .args(["bench", "--mode", "input", "--seconds", "0.3", "--json"])
-        .output()
-        .expect("run selkies-rs bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "bench failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let runs: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-        .collect();
+    let runs = bench_json(&["--mode", "input", "--seconds", "0.3", "--json"]);
     let names: Vec<&str> = runs
         .iter()
         .map(|r| r["run"].as_str().unwrap_or(""))
@@ -137,31 +125,17 @@ fn input_bench_reports_every_run_with_sane_figures() {
 
 #[test]
 fn peers_bench_reports_each_peer_or_why_not() {
-    let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
-        .args([
-            "bench",
-            "--mode",
-            "peers",
-            "--resolutions",
-            "320x240",
-            "--seconds",
-            "1",
-            "--warmup",
-            "0.5",
-            "--json",
-        ])
-        .output()
-        .expect("run selkies-rs bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "bench failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-        .collect();
+    let rows = bench_json(&[
+        "--mode",
+        "peers",
+        "--resolutions",
+        "320x240",
+        "--seconds",
+        "1",
+        "--warmup",
+        "0.5",
+        "--json",
+    ]);
     let peers: Vec<&str> = rows
         .iter()
         .map(|r| r["peer"].as_str().unwrap_or(""))

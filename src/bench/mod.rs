@@ -187,15 +187,61 @@ enum Target {
     Existing(String),
 }
 
-fn pipeline(args: &BenchArgs) -> anyhow::Result<()> {
-    let targets: Vec<Target> = match &args.display {
+/// `--display`, or a fresh Xvfb per `--resolutions` entry.
+fn targets(args: &BenchArgs) -> Vec<Target> {
+    match &args.display {
         Some(d) => vec![Target::Existing(d.clone())],
         None => args
             .resolutions
             .iter()
             .map(|&(w, h)| Target::Own(w, h))
             .collect(),
-    };
+    }
+}
+
+/// A display ready to measure: started when the target is our own, painted when content is
+/// asked for (motion by default on our own), already changing when it should be.
+struct Stage {
+    // Declared first, so dropped first: the painter leaves while X is still up.
+    animator: Option<Animator>,
+    virtual_display: Option<VirtualDisplay>,
+    display: String,
+    content: Option<Content>,
+}
+
+impl Stage {
+    fn prepare(args: &BenchArgs, target: &Target) -> anyhow::Result<Self> {
+        let (virtual_display, display, content) = match target {
+            Target::Own(w, h) => {
+                let vd = VirtualDisplay::start(*w, *h)
+                    .with_context(|| format!("cannot start Xvfb at {w}x{h}"))?;
+                let name = vd.name();
+                (
+                    Some(vd),
+                    name,
+                    Some(args.content.unwrap_or(Content::Motion)),
+                )
+            }
+            Target::Existing(d) => (None, d.clone(), args.content),
+        };
+        let animator = content
+            .map(|c| Animator::start(&display, c, args.fps))
+            .transpose()
+            .with_context(|| format!("cannot paint on {display}"))?;
+        if matches!(content, Some(Content::Motion | Content::Desktop)) {
+            wait_for_motion(&display)?;
+        }
+        Ok(Stage {
+            animator,
+            virtual_display,
+            display,
+            content,
+        })
+    }
+}
+
+fn pipeline(args: &BenchArgs) -> anyhow::Result<()> {
+    let targets = targets(args);
     let mut reports = Vec::with_capacity(targets.len());
     for target in &targets {
         let report = run_one(args, target)?;
@@ -216,35 +262,10 @@ fn pipeline(args: &BenchArgs) -> anyhow::Result<()> {
 /// `--mode peers`: per resolution, one painted display measured by each peer in turn.
 fn peers(args: &BenchArgs) -> anyhow::Result<()> {
     let mut reports = Vec::new();
-    let targets: Vec<Target> = match &args.display {
-        Some(d) => vec![Target::Existing(d.clone())],
-        None => args
-            .resolutions
-            .iter()
-            .map(|&(w, h)| Target::Own(w, h))
-            .collect(),
-    };
+    let targets = targets(args);
     for target in &targets {
-        let (virtual_display, display) = match target {
-            Target::Own(w, h) => {
-                let vd = VirtualDisplay::start(*w, *h)
-                    .with_context(|| format!("cannot start Xvfb at {w}x{h}"))?;
-                let name = vd.name();
-                (Some(vd), name)
-            }
-            Target::Existing(d) => (None, d.clone()),
-        };
-        let content = match target {
-            Target::Own(..) => Some(args.content.unwrap_or(Content::Motion)),
-            Target::Existing(_) => args.content,
-        };
-        let animator = content
-            .map(|c| Animator::start(&display, c, args.fps))
-            .transpose()
-            .with_context(|| format!("cannot paint on {display}"))?;
-        if matches!(content, Some(Content::Motion | Content::Desktop)) {
-            wait_for_motion(&display)?;
-        }
+        let stage = Stage::prepare(args, target)?;
+        let display = stage.display.clone();
         // The display is painted once for all peers; our own run must not paint again.
         let ours_args = BenchArgs {
             content: None,
@@ -273,8 +294,7 @@ fn peers(args: &BenchArgs) -> anyhow::Result<()> {
             out.flush()?;
         }
         reports.append(&mut rows);
-        drop(animator);
-        drop(virtual_display);
+        drop(stage);
     }
     if !args.json {
         print!("{}", peers::table(&reports));
@@ -285,32 +305,14 @@ fn peers(args: &BenchArgs) -> anyhow::Result<()> {
 /// Sets up the display and painter for `target`, runs a measuring child against it, and
 /// returns the child's report.
 fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
-    let (virtual_display, display, content) = match target {
-        Target::Own(w, h) => {
-            let vd = VirtualDisplay::start(*w, *h)
-                .with_context(|| format!("cannot start Xvfb at {w}x{h}"))?;
-            let name = vd.name();
-            (
-                Some(vd),
-                name,
-                Some(args.content.unwrap_or(Content::Motion)),
-            )
-        }
-        Target::Existing(d) => (None, d.clone(), args.content),
-    };
-    // Declared after the display, so dropped before it: the painter leaves while X is still up.
-    let animator = content
-        .map(|c| Animator::start(&display, c, args.fps))
-        .transpose()
-        .with_context(|| format!("cannot paint on {display}"))?;
-    let painter = match animator {
+    let stage = Stage::prepare(args, target)?;
+    let (display, content) = (stage.display.clone(), stage.content);
+    let painter = match stage.animator {
         Some(_) => Some(painter_thread()?),
         None => None,
     };
-    if matches!(content, Some(Content::Motion | Content::Desktop)) {
-        wait_for_motion(&display)?;
-    }
-    let xserver = virtual_display
+    let xserver = stage
+        .virtual_display
         .as_ref()
         .map(VirtualDisplay::pid)
         .or_else(|| server_pid_from_lock(&display));
@@ -352,8 +354,7 @@ fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
     let mut report: Report = serde_json::from_str(line)
         .with_context(|| format!("unreadable report from the measuring process: {line}"))?;
     report.content = content_label(content).to_owned();
-    drop(animator);
-    drop(virtual_display);
+    drop(stage);
     Ok(report)
 }
 
