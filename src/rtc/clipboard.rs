@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::input::clipboard::{outgoing, Assembler, Clipboard, Content, Dialect};
-use crate::input::protocol::Verb;
+use crate::input::protocol::{Category, Verb};
 
 /// Browsers refuse data-channel messages above 256 KiB.
 const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -32,7 +32,7 @@ impl ClipboardSession {
 
     /// Whether `verb` is a clipboard verb this session handles.
     pub fn handles(verb: &Verb) -> bool {
-        Assembler::accepts(verb) || matches!(verb, Verb::ClipboardRead | Verb::RequestClipboard)
+        verb.category() == Category::Clipboard
     }
 
     /// Applies a clipboard verb; returns the messages to send back (the clipboard, for reads).

@@ -18,7 +18,7 @@
 use bytes::Bytes;
 
 use super::content::{is_text_mime, Content, TEXT_MIME};
-use crate::input::protocol::Verb;
+use crate::input::protocol::{Category, Verb};
 
 /// Why a clipboard message was refused. `Display` is one short line, safe to log: ids are at most
 /// 64 characters of `A-Z a-z 0-9 _ - .` (the parser checks), MIME types at most 127 printable ones.
@@ -140,19 +140,11 @@ impl Assembler {
         }
     }
 
-    /// Whether `verb` is one [`push`](Self::push) takes: `cw`, `cb` and the six multipart verbs.
+    /// Whether `verb` is one [`push`](Self::push) takes: `cw`, `cb` and the six multipart verbs,
+    /// that is every clipboard verb but the two reads.
     pub fn accepts(verb: &Verb) -> bool {
-        matches!(
-            verb,
-            Verb::ClipboardText(_)
-                | Verb::ClipboardBinary { .. }
-                | Verb::ClipboardTextStart { .. }
-                | Verb::ClipboardTextData { .. }
-                | Verb::ClipboardTextEnd { .. }
-                | Verb::ClipboardBinaryStart { .. }
-                | Verb::ClipboardBinaryData { .. }
-                | Verb::ClipboardBinaryEnd { .. }
-        )
+        verb.category() == Category::Clipboard
+            && !matches!(verb, Verb::ClipboardRead | Verb::RequestClipboard)
     }
 
     /// Whether a multipart transfer is open.
