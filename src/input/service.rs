@@ -315,6 +315,9 @@ impl Worker {
             })
             .map(|(&id, _)| id)
             .collect();
+        if expired.is_empty() {
+            return;
+        }
         for id in expired {
             if let Some(mut c) = self.clients.remove(&id) {
                 self.release_client(&mut c, "key heartbeat stopped");
