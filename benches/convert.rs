@@ -8,7 +8,7 @@
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use selkies_rs::convert::{bgrx_to_i420, bgrx_to_i420_reference, I420};
-use selkies_rs::encode::{self, EncoderConfig, EncoderKind};
+use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -70,8 +70,10 @@ fn x264(c: &mut Criterion) {
             pic
         })
         .collect();
-    let mut encoder = encode::open(
+    let mut encoder = encode::open_one(
         EncoderKind::X264,
+        &EncoderSettings::default(),
+        Codec::H264,
         EncoderConfig {
             width: w,
             height: h,

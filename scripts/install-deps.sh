@@ -10,11 +10,16 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # tests: Chromium (the browser client), FFmpeg (decodes what we encode), x11-utils (xev),
 # x11-xkb-utils (setxkbmap), procps, joystick and evtest (jstest/evtest read our virtual gamepads),
 # xclip (an independent X clipboard client for the clipboard tests).
+# GStreamer's good/ugly plugins carry vp8enc/vp9enc and x264enc for the fallback encoder's tests.
 PACKAGES=(
   build-essential pkg-config
   libx264-dev
   libxcb1-dev libxcb-shm0-dev libxcb-xtest0-dev libxcb-randr0-dev libxcb-xfixes0-dev
   libxcb-damage0-dev libxcb-xkb-dev
+  # Encoders through libavcodec (NVENC, VA-API, libvpx, AV1): ffmpeg-next's bindings need clang.
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libclang-dev
+  # The GStreamer fallback encoder (appsrc → element → appsink).
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   xvfb x11-utils x11-xkb-utils procps
   ffmpeg chromium
   joystick evtest

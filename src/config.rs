@@ -5,7 +5,7 @@
 //! unchanged. Nothing here opens sockets or files beyond checking that named files exist.
 
 use crate::capture::animate::Content;
-use crate::encode::EncoderKind;
+use crate::encode::{CodecChoice, EncoderArg, EncoderSettings};
 use crate::pipeline::{BITRATE_KBPS_RANGE, FPS_RANGE};
 use clap::builder::BoolishValueParser;
 use std::net::IpAddr;
@@ -20,9 +20,27 @@ pub struct ServeConfig {
     /// Port for HTTP(S), the web client and the signalling WebSocket.
     #[arg(long, env = "SELKIES_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Video encoder: auto, x264.
+    /// Video encoder: auto (NVENC, then VA-API, then software), x264, nvenc, vaapi, software
+    /// (libvpx, SVT-AV1/libaom), gstreamer; Selkies' element names (nvh264enc, vah264enc,
+    /// x264enc, vp8enc, vp9enc, av1enc…) also select their codec.
     #[arg(long, env = "SELKIES_ENCODER", default_value = "auto")]
-    pub encoder: EncoderKind,
+    pub encoder: EncoderArg,
+    /// Video codec: auto (the first of h264, vp9, av1, vp8 that the browser accepts and an
+    /// encoder here produces), or one of h264, vp9, av1, vp8, h265 to force it.
+    #[arg(long, env = "SELKIES_VIDEO_CODEC", default_value = "auto")]
+    pub codec: CodecChoice,
+    /// For --encoder gstreamer: an encoder element with its properties (`x264enc speed-preset=1`)
+    /// or a pipeline section between the raw I420 source and the encoded sink
+    /// (`videoconvert ! x264enc ! h264parse`). Unset: the codec's usual element.
+    #[arg(long, env = "SELKIES_GSTREAMER_ENCODER")]
+    pub gstreamer_encoder: Option<String>,
+    /// DRM render node for VA-API (unset: the first /dev/dri/renderD*).
+    #[arg(long, env = "SELKIES_VAAPI_DEVICE")]
+    pub vaapi_device: Option<PathBuf>,
+    /// x264: refresh the picture with a moving intra column instead of sending whole keyframes
+    /// (smaller bursts; a joining viewer sees a full picture after one refresh period).
+    #[arg(long, env = "SELKIES_INTRA_REFRESH", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub intra_refresh: bool,
     /// Target frame rate (1–240).
     #[arg(long, env = "SELKIES_FRAMERATE", default_value_t = 60)]
     pub framerate: u32,
@@ -126,6 +144,12 @@ pub struct ServeConfig {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
+    #[error("SELKIES_ENCODER={encoder} encodes {implied}, but SELKIES_VIDEO_CODEC={codec}")]
+    EncoderCodec {
+        encoder: String,
+        implied: String,
+        codec: String,
+    },
     #[error("SELKIES_FRAMERATE={0} is out of range 1–240")]
     Framerate(u32),
     #[error("SELKIES_VIDEO_BITRATE={0} kbps is out of range 100–1000000")]
@@ -149,11 +173,38 @@ pub enum ConfigError {
 }
 
 impl ServeConfig {
+    /// The codec choice, with the codec a Selkies element name implies when none is forced.
+    pub fn codec_choice(&self) -> CodecChoice {
+        match (self.codec, self.encoder.codec) {
+            (CodecChoice::Auto, Some(implied)) => CodecChoice::Only(implied),
+            (choice, _) => choice,
+        }
+    }
+
+    /// The encoder settings the pipelines open with.
+    pub fn encoder_settings(&self) -> EncoderSettings {
+        EncoderSettings {
+            kind: self.encoder.kind,
+            gstreamer: self.gstreamer_encoder.clone(),
+            render_node: self.vaapi_device.clone(),
+            intra_refresh: self.intra_refresh,
+        }
+    }
+
     /// Checks the settings together.
     ///
     /// # Errors
     /// The first [`ConfigError`] found.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let (Some(implied), CodecChoice::Only(codec)) = (self.encoder.codec, self.codec) {
+            if implied != codec {
+                return Err(ConfigError::EncoderCodec {
+                    encoder: self.encoder.to_string(),
+                    implied: implied.to_string(),
+                    codec: codec.to_string(),
+                });
+            }
+        }
         if !FPS_RANGE.contains(&self.framerate) {
             return Err(ConfigError::Framerate(self.framerate));
         }

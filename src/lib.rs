@@ -14,6 +14,7 @@ pub mod convert;
 pub mod cursor;
 pub mod encode;
 pub mod input;
+pub mod media;
 pub mod pipeline;
 pub mod probe;
 pub mod rtc;

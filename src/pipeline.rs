@@ -9,10 +9,10 @@
 use crate::capture::XshmCapture;
 use crate::clock::{FrameClock, Tick};
 use crate::convert::{self, I420};
-use crate::encode::{self, Codec, EncoderConfig, EncoderKind};
+use crate::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
 use bytes::{Bytes, BytesMut};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -42,23 +42,49 @@ pub struct EncodedFrame {
 /// Settings the control plane changes while the media thread runs.
 #[derive(Debug)]
 pub struct Control {
-    keyframe: AtomicBool,
+    /// Keyframe requests so far: each pipeline serves every increase once, so a request reaches
+    /// every codec's pipeline and many requests before a frame still give one IDR.
+    keyframes: AtomicU64,
+    /// Bumped when the encoder choice changes: each pipeline reopens its encoder.
+    encoder_generation: AtomicU64,
+    encoder: Mutex<EncoderSettings>,
     /// Viewers that asked for the pointer in the video (`p,1`).
     pointer_viewers: AtomicU32,
     bitrate_kbps: AtomicU32,
     fps: AtomicU32,
-    stop: AtomicBool,
 }
 
 impl Control {
-    fn new(bitrate_kbps: u32, fps: u32) -> Self {
+    /// Settings shared by every pipeline started with this control.
+    pub fn new(encoder: EncoderSettings, bitrate_kbps: u32, fps: u32) -> Self {
         Self {
-            keyframe: AtomicBool::new(true),
+            keyframes: AtomicU64::new(0),
+            encoder_generation: AtomicU64::new(0),
+            encoder: Mutex::new(encoder),
             pointer_viewers: AtomicU32::new(0),
             bitrate_kbps: AtomicU32::new(bitrate_kbps),
             fps: AtomicU32::new(fps),
-            stop: AtomicBool::new(false),
         }
+    }
+
+    /// Switches every pipeline to the encoder `kind` (they reopen on their next frame, which is
+    /// an IDR).
+    pub fn set_encoder(&self, kind: EncoderKind) {
+        if let Ok(mut e) = self.encoder.lock() {
+            e.kind = kind;
+        }
+        self.encoder_generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The encoder settings in force, and their generation.
+    pub fn encoder(&self) -> (EncoderSettings, u64) {
+        let generation = self.encoder_generation.load(Ordering::Relaxed);
+        let settings = self.encoder.lock().map(|e| e.clone()).unwrap_or_default();
+        (settings, generation)
+    }
+
+    fn keyframe_requests(&self) -> u64 {
+        self.keyframes.load(Ordering::Relaxed)
     }
 
     /// One more (`true`) or one fewer viewer wants the pointer drawn into the video. Each viewer
@@ -78,9 +104,10 @@ impl Control {
         self.pointer_viewers.load(Ordering::Relaxed) > 0
     }
 
-    /// The next frame will be an IDR (coalesces: many requests before a frame give one IDR).
+    /// The next frame of every pipeline will be an IDR (coalesces: many requests before a frame
+    /// give one IDR).
     pub fn request_keyframe(&self) {
-        self.keyframe.store(true, Ordering::Relaxed);
+        self.keyframes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Sets the video bitrate, clamped to [`BITRATE_KBPS_RANGE`]; returns the value applied.
@@ -119,6 +146,15 @@ pub struct Stats {
     pub bytes: AtomicU64,
     pub width: AtomicU32,
     pub height: AtomicU32,
+    /// The encoder in use ("x264", "libvpx-vp9"), for the web client and logs.
+    pub encoder: Mutex<String>,
+}
+
+impl Stats {
+    /// The encoder in use.
+    pub fn encoder_name(&self) -> String {
+        self.encoder.lock().map(|e| e.clone()).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +163,9 @@ pub struct PipelineConfig {
     pub display: Option<String>,
     pub fps: u32,
     pub bitrate_kbps: u32,
-    pub encoder: EncoderKind,
+    pub encoder: EncoderSettings,
+    /// The codec this pipeline encodes.
+    pub codec: Codec,
     pub threads: u32,
     /// Encode even when nobody watches (benchmarks); otherwise idle without subscribers.
     pub always_encode: bool,
@@ -156,11 +194,15 @@ pub enum PipelineError {
     Encode(#[from] encode::EncodeError),
     #[error("cannot start the media thread: {0}")]
     Thread(std::io::Error),
+    #[error("the pipeline table was poisoned by a panic")]
+    Poisoned,
 }
 
 /// A running media thread. Dropping it stops the thread.
 pub struct Pipeline {
     control: Arc<Control>,
+    codec: Codec,
+    stop: Arc<AtomicBool>,
     stats: Arc<Stats>,
     tx: broadcast::Sender<EncodedFrame>,
     thread: Option<JoinHandle<()>>,
@@ -173,6 +215,28 @@ impl Pipeline {
     /// # Errors
     /// [`PipelineError`] when the display or the encoder cannot be opened.
     pub fn start(config: PipelineConfig) -> Result<Self, PipelineError> {
+        let control = Arc::new(Control::new(
+            config.encoder.clone(),
+            config.bitrate_kbps,
+            config.fps,
+        ));
+        Self::start_with(config, control)
+    }
+
+    /// As [`Pipeline::start`], sharing `control` (bitrate, fps, encoder, keyframe requests) with
+    /// other pipelines: one per codec that viewers negotiated. `config.encoder`, bitrate and fps
+    /// are taken from `control`.
+    ///
+    /// # Errors
+    /// As [`Pipeline::start`].
+    pub fn start_with(
+        mut config: PipelineConfig,
+        control: Arc<Control>,
+    ) -> Result<Self, PipelineError> {
+        let (settings, generation) = control.encoder();
+        config.encoder = settings;
+        config.bitrate_kbps = control.bitrate_kbps();
+        config.fps = control.fps();
         let mut capture = XshmCapture::open(config.display.as_deref())?;
         if config.skip_unchanged && !capture.track_damage()? {
             tracing::info!("X server has no DAMAGE: every frame is encoded, changed or not");
@@ -180,7 +244,8 @@ impl Pipeline {
         let (w, h) = capture.size();
         let planes = I420::new(w, h);
         let encoder = encode::open(
-            config.encoder,
+            &config.encoder,
+            config.codec,
             encoder_config(&config, &planes, config.fps, config.bitrate_kbps),
         )?;
         tracing::info!(
@@ -189,16 +254,24 @@ impl Pipeline {
             fps = config.fps,
             kbps = config.bitrate_kbps,
             encoder = encoder.name(),
+            codec = %config.codec,
             "pipeline started"
         );
-        let control = Arc::new(Control::new(config.bitrate_kbps, config.fps));
         let stats = Arc::new(Stats::default());
+        if let Ok(mut name) = stats.encoder.lock() {
+            *name = encoder.name().to_owned();
+        }
         stats.width.store(planes.width, Ordering::Relaxed);
         stats.height.store(planes.height, Ordering::Relaxed);
         // Small: a peer that lags by more than a few frames gets `Lagged` and asks for an IDR.
         let (tx, _) = broadcast::channel(4);
+        let stop = Arc::new(AtomicBool::new(false));
+        let codec = config.codec;
         let media = MediaThread {
             config,
+            stop: Arc::clone(&stop),
+            encoder_generation: generation,
+            failed: Vec::new(),
             capture,
             planes,
             encoder,
@@ -212,6 +285,8 @@ impl Pipeline {
             .map_err(PipelineError::Thread)?;
         Ok(Self {
             control,
+            codec,
+            stop,
             stats,
             tx,
             thread: Some(thread),
@@ -221,6 +296,7 @@ impl Pipeline {
     /// A cheap, cloneable handle for the control plane (one per viewer).
     pub fn handle(&self) -> PipelineHandle {
         PipelineHandle {
+            codec: self.codec,
             tx: self.tx.clone(),
             control: Arc::clone(&self.control),
             stats: Arc::clone(&self.stats),
@@ -236,6 +312,7 @@ impl Pipeline {
 /// What viewers hold of the pipeline: frames, control and stats, but not the thread.
 #[derive(Clone)]
 pub struct PipelineHandle {
+    codec: Codec,
     tx: broadcast::Sender<EncodedFrame>,
     control: Arc<Control>,
     stats: Arc<Stats>,
@@ -256,11 +333,16 @@ impl PipelineHandle {
     pub fn stats(&self) -> &Arc<Stats> {
         &self.stats
     }
+
+    /// The codec this pipeline encodes.
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
 }
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        self.control.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -279,6 +361,11 @@ fn encoder_config(config: &PipelineConfig, planes: &I420, fps: u32, kbps: u32) -
 
 struct MediaThread {
     config: PipelineConfig,
+    stop: Arc<AtomicBool>,
+    /// The [`Control::encoder`] generation the encoder was opened for.
+    encoder_generation: u64,
+    /// Backends that failed mid-stream, skipped when reopening.
+    failed: Vec<EncoderKind>,
     capture: XshmCapture,
     planes: I420,
     encoder: Box<dyn encode::Encoder>,
@@ -297,7 +384,9 @@ impl MediaThread {
         // Ticks in a row with nothing changed on screen.
         let mut still = 0u32;
         let (mut kbps, mut fps) = (self.control.bitrate_kbps(), self.control.fps());
-        while !self.control.stop.load(Ordering::Relaxed) {
+        // The first frame is a keyframe whatever the requests say.
+        let mut keyframes_served: Option<u64> = None;
+        while !self.stop.load(Ordering::Relaxed) {
             let captured_at = match clock.poll(Instant::now()) {
                 Tick::Wait(d) => {
                     // Short sleeps so a stop or a rate change is noticed promptly.
@@ -324,8 +413,14 @@ impl MediaThread {
                 clock.set_fps(new_fps);
                 (kbps, fps) = (new_kbps, new_fps);
             }
+            if let Err(e) = self.follow_encoder_choice(kbps, fps) {
+                tracing::error!(error = %e, "no encoder opens; media thread stops");
+                return;
+            }
+            let requests = self.control.keyframe_requests();
+            let keyframe_due = keyframes_served != Some(requests);
             if self.config.skip_unchanged
-                && !self.control.keyframe.load(Ordering::Relaxed)
+                && !keyframe_due
                 && !self.capture.take_damage().unwrap_or(true)
             {
                 self.stats.frames_unchanged.fetch_add(1, Ordering::Relaxed);
@@ -381,12 +476,15 @@ impl MediaThread {
                 continue;
             }
             let converted_at = Instant::now();
-            let force = self.control.keyframe.swap(false, Ordering::Relaxed);
+            let force = keyframe_due;
+            keyframes_served = Some(requests);
             let encoded = match self.encoder.encode(&self.planes, force, &mut out) {
                 Ok(Some(e)) => e,
                 Ok(None) => continue,
                 Err(e) => {
-                    tracing::warn!(error = %e, "encoder failed; reopening");
+                    // A backend that dies mid-stream is not tried again: the next one takes over.
+                    tracing::warn!(error = %e, encoder = self.encoder.name(), "encoder failed; falling back");
+                    self.failed.push(self.encoder.kind());
                     if let Err(e) = self.reopen_encoder(kbps, fps) {
                         tracing::error!(error = %e, "encoder cannot be reopened; media thread stops");
                         return;
@@ -484,11 +582,29 @@ impl MediaThread {
     }
 
     fn reopen_encoder(&mut self, kbps: u32, fps: u32) -> Result<(), PipelineError> {
-        self.encoder = encode::open(
-            self.config.encoder,
+        self.encoder = encode::open_excluding(
+            &self.config.encoder,
+            self.config.codec,
             encoder_config(&self.config, &self.planes, fps, kbps),
+            &self.failed,
         )?;
+        if let Ok(mut name) = self.stats.encoder.lock() {
+            *name = self.encoder.name().to_owned();
+        }
         self.control.request_keyframe();
         Ok(())
+    }
+
+    /// Reopens the encoder when a viewer chose another one ([`Control::set_encoder`]).
+    fn follow_encoder_choice(&mut self, kbps: u32, fps: u32) -> Result<(), PipelineError> {
+        let (settings, generation) = self.control.encoder();
+        if generation == self.encoder_generation {
+            return Ok(());
+        }
+        self.encoder_generation = generation;
+        tracing::info!(encoder = %settings.kind, codec = %self.config.codec, "switching encoder");
+        self.config.encoder = settings;
+        self.failed.clear();
+        self.reopen_encoder(kbps, fps)
     }
 }

@@ -9,7 +9,8 @@ use crate::cursor::watch::CursorWatcher;
 use crate::input::clipboard::{Clipboard, ClipboardConfig};
 use crate::input::gamepad::{GamepadConfig, GamepadHub};
 use crate::input::service::InputService;
-use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::media::MediaHub;
+use crate::pipeline::PipelineConfig;
 use crate::rtc::{IceServer, RtcConfig};
 use crate::services::Services;
 use crate::signal::auth::{self, BasicAuth};
@@ -56,16 +57,21 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             (name, Some(vd), Some(anim))
         }
     };
-    let pipeline = Pipeline::start(PipelineConfig {
-        display: Some(display.clone()),
-        fps: config.framerate,
-        bitrate_kbps: config.video_bitrate,
-        encoder: config.encoder,
-        threads: config.encoder_threads,
-        always_encode: false,
-        skip_unchanged: true,
-    })
+    let media = MediaHub::start(
+        PipelineConfig {
+            display: Some(display.clone()),
+            fps: config.framerate,
+            bitrate_kbps: config.video_bitrate,
+            encoder: config.encoder_settings(),
+            codec: crate::encode::Codec::H264,
+            threads: config.encoder_threads,
+            always_encode: false,
+            skip_unchanged: true,
+        },
+        config.codec_choice(),
+    )
     .with_context(|| format!("cannot stream display {display}"))?;
+    let media = Arc::new(media);
 
     let input = match InputService::start(Some(&display)) {
         Ok(input) => Some(input),
@@ -183,7 +189,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     };
     let state = Arc::new(ServerState {
         services: Services {
-            media: pipeline.handle(),
+            media: Arc::clone(&media),
             input,
             cursor,
             resizer,
@@ -216,7 +222,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.abort();
-    drop(pipeline);
+    drop(media);
     Ok(())
 }
 

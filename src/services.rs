@@ -8,7 +8,7 @@ use crate::cursor::watch::CursorWatcher;
 use crate::input::clipboard::Clipboard;
 use crate::input::gamepad::GamepadHub;
 use crate::input::service::InputService;
-use crate::pipeline::PipelineHandle;
+use crate::media::MediaHub;
 
 /// What a viewer may do, decided by the credentials it logged in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +22,8 @@ pub enum Role {
 /// The server-wide services a viewer's peer connection and data channel use.
 #[derive(Clone)]
 pub struct Services {
-    /// The video pipeline every viewer shares.
-    pub media: PipelineHandle,
+    /// The video pipelines (one per codec in use) and the controls they share.
+    pub media: Arc<MediaHub>,
     /// Keyboard and pointer injection; `None` when it could not start (the stream still runs).
     pub input: Option<InputService>,
     /// The X cursor shape, sent to viewers as an image; `None` without XFIXES.

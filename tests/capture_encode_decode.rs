@@ -10,7 +10,7 @@ use common::{colour_close, Painter};
 use selkies_rs::capture::display::VirtualDisplay;
 use selkies_rs::capture::XshmCapture;
 use selkies_rs::convert::{bgrx_to_i420, I420};
-use selkies_rs::encode::{self, EncoderConfig, EncoderKind};
+use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
 
 const COLOURS: [[u8; 3]; 4] = [[200, 40, 40], [40, 180, 60], [50, 70, 210], [235, 235, 235]];
 
@@ -28,7 +28,12 @@ fn painted_pattern_survives_capture_encode_and_ffmpeg_decode() -> Result<()> {
         bitrate_kbps: 6000,
         threads: 0,
     };
-    let mut encoder = encode::open(EncoderKind::X264, config)?;
+    let mut encoder = encode::open_one(
+        EncoderKind::X264,
+        &EncoderSettings::default(),
+        Codec::H264,
+        config,
+    )?;
     let mut stream = BytesMut::new();
     let mut keyframes = Vec::new();
     // Quadrants in the four colours, rotating each frame so every frame differs.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Result};
 use common::Painter;
 use selkies_rs::capture::display::VirtualDisplay;
-use selkies_rs::encode::EncoderKind;
+use selkies_rs::encode::{Codec, EncoderKind, EncoderSettings};
 use selkies_rs::pipeline::{EncodedFrame, Pipeline, PipelineConfig, PAINT_OVER_BURST};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -40,7 +40,8 @@ fn only_changes_and_keyframe_requests_are_encoded() -> Result<()> {
         display: Some(display.name()),
         fps: 60,
         bitrate_kbps: 2000,
-        encoder: EncoderKind::X264,
+        encoder: EncoderSettings::new(EncoderKind::X264),
+        codec: Codec::H264,
         threads: 1,
         always_encode: false,
         skip_unchanged: true,

@@ -8,7 +8,7 @@ use super::cpu::{self, Task};
 use super::report::Report;
 use super::stats::{summarize, Summary};
 use super::{rss, Mode};
-use crate::encode::{self, EncoderConfig, EncoderKind};
+use crate::encode::{Codec, EncoderSettings};
 use crate::pipeline::{EncodedFrame, Pipeline, PipelineConfig};
 use anyhow::{bail, Context};
 use std::sync::atomic::Ordering;
@@ -25,7 +25,8 @@ pub struct Spec {
     pub display: String,
     pub fps: u32,
     pub bitrate_kbps: u32,
-    pub encoder: EncoderKind,
+    pub encoder: EncoderSettings,
+    pub codec: Codec,
     pub threads: u32,
     pub warmup: Duration,
     pub window: Duration,
@@ -86,7 +87,8 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
         display: Some(spec.display.clone()),
         fps: spec.fps,
         bitrate_kbps: spec.bitrate_kbps,
-        encoder: spec.encoder,
+        encoder: spec.encoder.clone(),
+        codec: spec.codec,
         threads: spec.threads,
         always_encode: true,
         // Every tick is measured; a static screen's cost is a question for its own run.
@@ -188,7 +190,7 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
         width,
         height,
         content: String::new(),
-        encoder: encoder_name(spec.encoder),
+        encoder: stats.encoder_name(),
         threads: spec.threads,
         target_fps: spec.fps,
         bitrate_kbps: spec.bitrate_kbps,
@@ -216,17 +218,4 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
         rss_mb: peak_rss as f64 / (1024.0 * 1024.0),
         kbps: bytes as f64 * 8.0 / seconds / 1e3,
     })
-}
-
-/// The backend `kind` resolves to ("auto" → "x264"), from a tiny encoder opened after the
-/// window so it cannot weigh on the figures.
-fn encoder_name(kind: EncoderKind) -> String {
-    let probe = EncoderConfig {
-        width: 64,
-        height: 64,
-        fps: 30,
-        bitrate_kbps: 500,
-        threads: 1,
-    };
-    encode::open(kind, probe).map_or_else(|_| kind.to_string(), |e| e.name().to_owned())
 }

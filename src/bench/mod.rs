@@ -24,7 +24,7 @@ use crate::capture::animate::{Animator, Content};
 use crate::capture::display::VirtualDisplay;
 use crate::capture::XshmCapture;
 use crate::config::parse_size;
-use crate::encode::EncoderKind;
+use crate::encode::{Codec, EncoderKind, EncoderSettings};
 use crate::pipeline::{BITRATE_KBPS_RANGE, FPS_RANGE};
 use anyhow::{bail, ensure, Context};
 use cpu::Task;
@@ -75,9 +75,15 @@ pub struct BenchArgs {
     /// Warm-up before the window, seconds (first IDR, rate control settling); not measured.
     #[arg(long, default_value_t = 1.0)]
     pub warmup: f64,
-    /// Encoder: auto, x264.
+    /// Encoder: auto, x264, nvenc, vaapi, software, gstreamer.
     #[arg(long, default_value = "auto")]
     pub encoder: EncoderKind,
+    /// Codec: h264, vp8, vp9, av1, h265.
+    #[arg(long, default_value = "h264")]
+    pub codec: Codec,
+    /// For --encoder gstreamer: the element or pipeline section (as `serve` takes it).
+    #[arg(long)]
+    pub gstreamer_encoder: Option<String>,
     /// Encoder threads (0 = automatic, as `serve` defaults to).
     #[arg(long, default_value_t = 0)]
     pub threads: u32,
@@ -165,7 +171,11 @@ fn measure_child(args: &BenchArgs, warmup: Duration, window: Duration) -> anyhow
         display,
         fps: args.fps,
         bitrate_kbps: args.bitrate,
-        encoder: args.encoder,
+        encoder: EncoderSettings {
+            gstreamer: args.gstreamer_encoder.clone(),
+            ..EncoderSettings::new(args.encoder)
+        },
+        codec: args.codec,
         threads: args.threads,
         warmup,
         window,
@@ -331,10 +341,14 @@ fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
         .args(["--seconds", &args.seconds.to_string()])
         .args(["--warmup", &args.warmup.to_string()])
         .args(["--encoder", &args.encoder.to_string()])
+        .args(["--codec", &args.codec.to_string()])
         .args(["--threads", &args.threads.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    if let Some(g) = &args.gstreamer_encoder {
+        cmd.args(["--gstreamer-encoder", g]);
+    }
     if let Some(Task::Thread { pid, tid }) = painter {
         cmd.args(["--painter-task", &format!("{pid}:{tid}")]);
     }

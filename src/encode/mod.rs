@@ -4,56 +4,19 @@
 //! This module must not know about RTP or peers: what leaves it is an Annex-B (H.264) access
 //! unit, whoever sends it.
 
+pub mod av;
+mod codec;
+pub mod gst;
+mod kind;
 pub mod x264;
+
+pub use codec::{Codec, CodecChoice};
+pub use kind::{codec_hint, EncoderArg, EncoderKind};
 
 use crate::convert::I420;
 use bytes::BytesMut;
+use std::path::PathBuf;
 use thiserror::Error;
-
-/// A video codec as negotiated with the browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Codec {
-    H264,
-}
-
-impl Codec {
-    pub fn mime_type(self) -> &'static str {
-        match self {
-            Codec::H264 => "video/H264",
-        }
-    }
-}
-
-/// Which encoder implementation to use (`--encoder`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EncoderKind {
-    /// The best one available (today: x264).
-    Auto,
-    X264,
-}
-
-impl std::str::FromStr for EncoderKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // Selkies names its encoders after GStreamer elements; accept those spellings too.
-        match s.to_ascii_lowercase().as_str() {
-            "auto" | "" => Ok(Self::Auto),
-            "x264" | "x264enc" | "h264enc" | "libx264" => Ok(Self::X264),
-            other => Err(format!("unknown encoder {other:?}; available: auto, x264")),
-        }
-    }
-}
-
-impl std::fmt::Display for EncoderKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            EncoderKind::Auto => "auto",
-            EncoderKind::X264 => "x264",
-        })
-    }
-}
 
 /// Settings an encoder is opened with; bitrate and fps can change later without reopening.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,6 +43,8 @@ pub enum EncodeError {
         backend: &'static str,
         reason: String,
     },
+    #[error("no encoder for {codec} works here: {reasons}")]
+    Unavailable { codec: Codec, reasons: String },
     #[error("{backend}: reconfigure failed: {reason}")]
     Reconfigure {
         backend: &'static str,
@@ -96,9 +61,13 @@ pub struct Encoded {
 
 /// A video encoder backend.
 pub trait Encoder: Send {
-    /// Short backend name for logs and `probe` ("x264").
-    fn name(&self) -> &'static str;
+    /// The implementation in use, for logs, `probe` and the web client ("x264", "libvpx-vp9",
+    /// "h264_nvenc", "gstreamer: x264enc").
+    fn name(&self) -> &str;
+    fn kind(&self) -> EncoderKind;
     fn codec(&self) -> Codec;
+    /// What this encoder can do besides encoding.
+    fn capabilities(&self) -> Capabilities;
     fn config(&self) -> EncoderConfig;
     /// Encodes one picture, appending the access unit to `out`; `Ok(None)` if the backend
     /// produced nothing for this picture.
@@ -126,19 +95,127 @@ pub trait Encoder: Send {
         let _ = qp;
         self.encode(picture, false, out)
     }
-    /// Changes the target bitrate and frame rate in place.
+    /// Changes the target bitrate and frame rate. Backends that cannot retune in place reopen
+    /// themselves, and then their next frame is a keyframe.
     ///
     /// # Errors
     /// [`EncodeError::Reconfigure`] when the backend rejects the values.
     fn reconfigure(&mut self, bitrate_kbps: u32, fps: u32) -> Result<(), EncodeError>;
 }
 
-/// Opens the encoder `kind` for `config`.
+/// What an open encoder can do besides encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// Runs on a GPU or other hardware block.
+    pub hardware: bool,
+    /// Bitrate and fps change without a new keyframe.
+    pub live_retune: bool,
+    /// [`Encoder::encode_refresh`] really raises the quality of one frame.
+    pub refresh_qp: bool,
+}
+
+/// Which encoders may be used, and the settings some of them need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EncoderSettings {
+    pub kind: EncoderKind,
+    /// A GStreamer element (`x264enc bitrate=…`) or pipeline section (`videoconvert ! …`) for
+    /// the GStreamer backend; its default element for the codec when unset.
+    pub gstreamer: Option<String>,
+    /// The DRM render node for VA-API; the first one found when unset.
+    pub render_node: Option<PathBuf>,
+    /// x264: a periodic intra refresh wave besides the keyframes viewers ask for.
+    pub intra_refresh: bool,
+}
+
+impl EncoderSettings {
+    pub fn new(kind: EncoderKind) -> Self {
+        Self {
+            kind,
+            ..Self::default()
+        }
+    }
+}
+
+/// Opens the first encoder for `codec` that works here, in the order `settings.kind` gives
+/// (see [`EncoderKind::candidates`]), logging why each earlier one did not.
+///
+/// # Errors
+/// [`EncodeError::Unavailable`] with every backend's reason when none opens.
+pub fn open(
+    settings: &EncoderSettings,
+    codec: Codec,
+    config: EncoderConfig,
+) -> Result<Box<dyn Encoder>, EncodeError> {
+    open_excluding(settings, codec, config, &[])
+}
+
+/// As [`open`], skipping the backends in `exclude` (ones that already failed mid-stream).
+///
+/// # Errors
+/// As [`open`].
+pub fn open_excluding(
+    settings: &EncoderSettings,
+    codec: Codec,
+    config: EncoderConfig,
+    exclude: &[EncoderKind],
+) -> Result<Box<dyn Encoder>, EncodeError> {
+    let mut reasons = Vec::new();
+    for kind in settings.kind.candidates(codec) {
+        if exclude.contains(&kind) {
+            continue;
+        }
+        match open_one(kind, settings, codec, config) {
+            Ok(encoder) => {
+                if settings.kind != EncoderKind::Auto && kind != settings.kind {
+                    tracing::warn!(
+                        asked = %settings.kind,
+                        using = encoder.name(),
+                        reasons = reasons.join("; "),
+                        "the chosen encoder is unavailable; falling back"
+                    );
+                } else if !reasons.is_empty() {
+                    tracing::info!(
+                        using = encoder.name(),
+                        skipped = reasons.join("; "),
+                        "encoder chosen"
+                    );
+                }
+                return Ok(encoder);
+            }
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    Err(EncodeError::Unavailable {
+        codec,
+        reasons: reasons.join("; "),
+    })
+}
+
+/// Opens exactly the backend `kind` (no fallback; `Auto` means [`open`]).
 ///
 /// # Errors
 /// [`EncodeError::Open`] with the backend's reason.
-pub fn open(kind: EncoderKind, config: EncoderConfig) -> Result<Box<dyn Encoder>, EncodeError> {
+pub fn open_one(
+    kind: EncoderKind,
+    settings: &EncoderSettings,
+    codec: Codec,
+    config: EncoderConfig,
+) -> Result<Box<dyn Encoder>, EncodeError> {
     match kind {
-        EncoderKind::Auto | EncoderKind::X264 => Ok(Box::new(x264::X264Encoder::open(config)?)),
+        EncoderKind::Auto => open(settings, codec, config),
+        EncoderKind::X264 if codec == Codec::H264 => Ok(Box::new(x264::X264Encoder::open(
+            config,
+            settings.intra_refresh,
+        )?)),
+        EncoderKind::X264 => Err(EncodeError::Open {
+            backend: "x264",
+            reason: format!("x264 encodes H.264 only, not {codec}"),
+        }),
+        EncoderKind::Nvenc | EncoderKind::Vaapi | EncoderKind::Software => Ok(Box::new(
+            av::LibavEncoder::open(kind, codec, config, settings.render_node.as_deref())?,
+        )),
+        EncoderKind::Gstreamer => {
+            gst::GstEncoder::open_for(settings.gstreamer.as_deref(), codec, config)
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! about 1.5 frame times, headers on every IDR) are applied by the binding; this file adapts it
 //! to the [`Encoder`] trait.
 
-use super::{Codec, EncodeError, Encoded, Encoder, EncoderConfig};
+use super::{Capabilities, Codec, EncodeError, Encoded, Encoder, EncoderConfig, EncoderKind};
 use crate::convert::I420;
 use bytes::BytesMut;
 use selkies_x264 as sys;
@@ -20,7 +20,7 @@ pub struct X264Encoder {
 impl X264Encoder {
     /// # Errors
     /// [`EncodeError::Open`] when libx264 rejects the parameters.
-    pub fn open(config: EncoderConfig) -> Result<Self, EncodeError> {
+    pub fn open(config: EncoderConfig, intra_refresh: bool) -> Result<Self, EncodeError> {
         let params = sys::Params {
             width: config.width,
             height: config.height,
@@ -29,7 +29,7 @@ impl X264Encoder {
             vbv_frames: 1.5,
             threads: config.threads,
             profile: sys::Profile::ConstrainedBaseline,
-            intra_refresh: false,
+            intra_refresh,
         };
         let inner = sys::Encoder::open(&params).map_err(|e| EncodeError::Open {
             backend: NAME,
@@ -44,8 +44,20 @@ impl X264Encoder {
 }
 
 impl Encoder for X264Encoder {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         NAME
+    }
+
+    fn kind(&self) -> EncoderKind {
+        EncoderKind::X264
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            hardware: false,
+            live_retune: true,
+            refresh_qp: true,
+        }
     }
 
     fn codec(&self) -> Codec {

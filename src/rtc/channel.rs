@@ -12,8 +12,10 @@ use crate::cursor::CursorShape;
 use crate::input::gamepad::GamepadHub;
 use crate::input::protocol::{self, Category, Verb};
 use crate::input::service::{ClientInput, Role};
-use crate::pipeline::{Control, PipelineHandle};
+use crate::media::MediaHub;
+use crate::pipeline::Control;
 use crate::rtc::clipboard::ClipboardSession;
+use crate::rtc::peer::Negotiated;
 use crate::services::Services;
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -36,9 +38,32 @@ pub fn message(kind: &str, data: serde_json::Value) -> String {
     json!({ "type": kind, "data": data }).to_string()
 }
 
+/// The `pipeline` message: what the viewer is being sent, once the answer chose it.
+fn pipeline_message(negotiated: &watch::Receiver<Option<Negotiated>>) -> Option<String> {
+    let n = negotiated.borrow().clone()?;
+    let stats = n.media.stats();
+    Some(message(
+        "pipeline",
+        json!({
+            "status": "streaming",
+            "encoder": stats.encoder_name(),
+            "codec": n.media.codec().to_string(),
+            "mime_type": n.media.codec().mime_type(),
+        }),
+    ))
+}
+
 /// Runs the channel until it closes.
-pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, peer: String) {
-    let media = services.media.clone();
+pub async fn serve(
+    dc: Arc<dyn DataChannel>,
+    services: Services,
+    role: Role,
+    peer: String,
+    negotiated: watch::Receiver<Option<Negotiated>>,
+) {
+    let media = Arc::clone(&services.media);
+    // Sent again whenever it changes (an encoder switch or a fallback).
+    let mut pipeline_sent: Option<String> = None;
     // Dropped when the channel ends, which releases whatever this viewer still holds.
     let input = services.input.as_ref().map(|s| s.client(role));
     let mut cursor = services.cursor.as_ref().map(CursorWatcher::subscribe);
@@ -68,9 +93,13 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
                     for text in [
                         message("system", json!({ "action": format!("framerate,{}", control.fps()) })),
                         message("system", json!({ "action": format!("video_bitrate,{}", control.bitrate_kbps()) })),
-                        message("pipeline", json!({ "status": "streaming" })),
+                        message("system", json!({ "action": format!("encoder,{}", control.encoder().0.kind) })),
                     ] {
                         let _ = dc.send_text(&text).await;
+                    }
+                    pipeline_sent = pipeline_message(&negotiated);
+                    if let Some(text) = &pipeline_sent {
+                        let _ = dc.send_text(text).await;
                     }
                     let current = cursor.as_mut().and_then(|c| c.borrow_and_update().clone());
                     if let Some(shape) = current {
@@ -134,6 +163,13 @@ pub async fn serve(dc: Arc<dyn DataChannel>, services: Services, role: Role, pee
             }
             _ = ping.tick(), if open => {
                 let _ = dc.send_text(&message("ping", json!({ "start_time": unix_seconds() }))).await;
+                let now = pipeline_message(&negotiated);
+                if now.is_some() && now != pipeline_sent {
+                    if let Some(text) = &now {
+                        let _ = dc.send_text(text).await;
+                    }
+                    pipeline_sent = now;
+                }
             }
         }
     }
@@ -251,7 +287,7 @@ fn inject(input: Option<&ClientInput>, verb: Verb, received: Instant, peer: &str
 /// Applies one verb; returns a message to send back, if any.
 fn apply(
     verb: &Verb,
-    media: &PipelineHandle,
+    media: &MediaHub,
     resizer: Option<&Arc<Resizer>>,
     peer: &str,
 ) -> Option<String> {

@@ -7,11 +7,13 @@
 pub mod channel;
 pub mod clipboard;
 pub mod keyframe;
+pub mod negotiate;
 pub mod peer;
 
+use crate::encode::Codec;
 use rtc::interceptor::Registry;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::{MediaEngine, MIME_TYPE_H264};
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::{SettingEngine, SettingEngineBuilder};
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::transport::RTCIceServer;
@@ -20,8 +22,17 @@ use rtc::rtp_transceiver::rtp_sender::{
 };
 use std::net::IpAddr;
 
-/// RTP payload type for H.264: Chromium's usual number, so munged or logged SDP reads familiar.
-pub const H264_PAYLOAD_TYPE: u8 = 102;
+/// The RTP payload type we offer each codec under (Chromium's usual numbers where it has one, so
+/// logged SDP reads familiar).
+pub fn payload_type(codec: Codec) -> u8 {
+    match codec {
+        Codec::Vp8 => 96,
+        Codec::Vp9 => 98,
+        Codec::H265 => 100,
+        Codec::H264 => 102,
+        Codec::Av1 => 104,
+    }
+}
 
 /// What every peer connection is built with.
 #[derive(Debug, Clone)]
@@ -45,8 +56,10 @@ pub struct IceServer {
 pub enum RtcError {
     #[error("webrtc: {0}")]
     WebRtc(String),
-    #[error("no H.264 codec was negotiated (the browser's answer has no compatible H.264)")]
-    NoCodec,
+    #[error("the browser accepts none of the offered codecs ({offered})")]
+    NoCodec { offered: String },
+    #[error("no pipeline could start for the codecs the browser accepts: {0}")]
+    Media(String),
 }
 
 impl RtcError {
@@ -55,16 +68,22 @@ impl RtcError {
     }
 }
 
-/// The H.264 codec we send: Constrained Baseline level 3.1 in the SDP (the level is a decoder
-/// capability hint; every browser accepts higher levels with `level-asymmetry-allowed`), both
-/// packetization modes answered by mode 1, keyframe and loss feedback enabled.
-pub fn h264_codec() -> RTCRtpCodec {
+/// The codec as we offer it: H.264 as Constrained Baseline level 3.1 in the SDP (the level is a
+/// decoder capability hint; browsers accept higher levels with `level-asymmetry-allowed`) in
+/// packetization mode 1, VP9 profile 0, AV1 main profile; keyframe and loss feedback on all.
+pub fn rtp_codec(codec: Codec) -> RTCRtpCodec {
+    let fmtp = match codec {
+        Codec::H264 => "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        Codec::H265 => "level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST",
+        Codec::Vp9 => "profile-id=0",
+        Codec::Av1 => "level-idx=5;profile=0;tier=0",
+        Codec::Vp8 => "",
+    };
     RTCRtpCodec {
-        mime_type: MIME_TYPE_H264.to_owned(),
+        mime_type: codec.mime_type().to_owned(),
         clock_rate: 90_000,
         channels: 0,
-        sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
-            .to_owned(),
+        sdp_fmtp_line: fmtp.to_owned(),
         rtcp_feedback: vec![
             RTCPFeedback {
                 typ: "nack".into(),
@@ -82,17 +101,22 @@ pub fn h264_codec() -> RTCRtpCodec {
     }
 }
 
-pub(crate) fn media_engine() -> Result<MediaEngine, RtcError> {
+/// The codec with its payload type.
+pub fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: rtp_codec(codec),
+        payload_type: payload_type(codec),
+    }
+}
+
+/// A media engine that knows `codecs`, in that order.
+pub(crate) fn media_engine(codecs: &[Codec]) -> Result<MediaEngine, RtcError> {
     let mut engine = MediaEngine::default();
-    engine
-        .register_codec(
-            RTCRtpCodecParameters {
-                rtp_codec: h264_codec(),
-                payload_type: H264_PAYLOAD_TYPE,
-            },
-            RtpCodecKind::Video,
-        )
-        .map_err(RtcError::from_any)?;
+    for &codec in codecs {
+        engine
+            .register_codec(codec_parameters(codec), RtpCodecKind::Video)
+            .map_err(RtcError::from_any)?;
+    }
     Ok(engine)
 }
 

@@ -1,32 +1,49 @@
-//! One browser viewer: its peer connection, H.264 track, `input` data channel, and the task that
+//! One browser viewer: its peer connection, video track, `input` data channel, and the task that
 //! writes the shared encoded frames onto its track.
 //!
-//! The server always offers (as Selkies does). Frames start flowing once ICE/DTLS connect, with
-//! an IDR first; a viewer that falls behind skips to the next IDR instead of decoding garbage.
+//! The server always offers (as Selkies does), listing every codec it can encode; the browser's
+//! answer picks one ([`super::negotiate`]) and the viewer joins that codec's pipeline. Frames
+//! start flowing once ICE/DTLS connect, with an IDR first; a viewer that falls behind skips to
+//! the next IDR instead of decoding garbage.
 
-use super::{channel, configuration, interceptors, media_engine, settings, RtcConfig, RtcError};
+use super::{
+    channel, codec_parameters, configuration, interceptors, media_engine, negotiate, payload_type,
+    rtp_codec, settings, RtcConfig, RtcError,
+};
+use crate::encode::Codec;
 use crate::input::service::Role;
-use crate::pipeline::{EncodedFrame, PipelineHandle};
+use crate::media::MediaHub;
+use crate::pipeline::{Control, EncodedFrame, PipelineHandle};
 use crate::services::Services;
-use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
+use rtc::rtp::packetizer::{new_packetizer, Packetizer};
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 use webrtc::data_channel::DataChannel;
-use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
     RTCPeerConnectionState,
 };
-use webrtc::rtp_transceiver::RtpSender;
+
+/// Largest RTP packet we send (webrtc-rs' own default): fits any path with TURN overhead.
+const RTP_MTU: usize = 1200;
+
+/// What the answer settled for this viewer: the pipeline it watches and the payload type to send
+/// its frames under.
+#[derive(Clone)]
+pub struct Negotiated {
+    pub media: PipelineHandle,
+    pub payload_type: u8,
+}
 
 /// What the peer connection tells the signalling side.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +117,8 @@ pub struct Peer {
     pc: Arc<dyn PeerConnection>,
     events: mpsc::UnboundedReceiver<PeerEvent>,
     tasks: Vec<JoinHandle<()>>,
+    hub: Arc<MediaHub>,
+    negotiated: watch::Sender<Option<Negotiated>>,
 }
 
 impl Peer {
@@ -113,14 +132,20 @@ impl Peer {
         role: Role,
         peer_id: &str,
     ) -> Result<(Peer, String), RtcError> {
-        let media = services.media.clone();
+        let hub = Arc::clone(&services.media);
+        let codecs = hub.codecs().to_vec();
+        let Some(&primary) = codecs.first() else {
+            return Err(RtcError::NoCodec {
+                offered: String::new(),
+            });
+        };
         let (events_tx, events) = mpsc::unbounded_channel();
         let connected = Arc::new(Notify::new());
         let handler = Arc::new(Handler {
             events: events_tx,
             connected: Arc::clone(&connected),
         });
-        let mut engine = media_engine()?;
+        let mut engine = media_engine(&codecs)?;
         let registry = interceptors(&mut engine)?;
         let pc = PeerConnectionBuilder::new()
             .with_configuration(configuration(config))
@@ -135,30 +160,34 @@ impl Peer {
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
 
         let ssrc = rand::random::<u32>();
-        let track = Arc::new(
-            TrackLocalStaticSample::new(
-                Instant::now(),
-                MediaStreamTrack::new(
-                    "selkies".to_owned(),
-                    format!("video-{peer_id}"),
-                    "desktop".to_owned(),
-                    RtpCodecKind::Video,
-                    vec![RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters {
-                            ssrc: Some(ssrc),
-                            ..Default::default()
-                        },
-                        codec: super::h264_codec(),
-                        ..Default::default()
-                    }],
-                ),
-            )
-            .map_err(RtcError::from_any)?,
-        );
-        let sender = pc
-            .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
+        // The track is declared with the first codec (so the interceptors bind its SSRC); what it
+        // carries is packetized by us for whichever codec the answer picks.
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            "selkies".to_owned(),
+            format!("video-{peer_id}"),
+            "desktop".to_owned(),
+            RtpCodecKind::Video,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(ssrc),
+                    ..Default::default()
+                },
+                codec: rtp_codec(primary),
+                ..Default::default()
+            }],
+        )));
+        pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
             .await
             .map_err(RtcError::from_any)?;
+        if codecs.len() > 1 {
+            // A track's codec would otherwise be the only one offered.
+            let preferences = codecs.iter().map(|&c| codec_parameters(c)).collect();
+            if let Some(t) = pc.get_transceivers().await.last() {
+                t.set_codec_preferences(preferences)
+                    .await
+                    .map_err(RtcError::from_any)?;
+            }
+        }
         let init = rtc::data_channel::RTCDataChannelInit {
             ordered: true,
             ..Default::default()
@@ -174,29 +203,84 @@ impl Peer {
             .await
             .map_err(RtcError::from_any)?;
 
+        let (negotiated, negotiated_rx) = watch::channel(None);
         let tasks = vec![
-            tokio::spawn(keyframe_requests(Arc::clone(&track), media.clone())),
-            tokio::spawn(write_video(track, sender, ssrc, media.clone(), connected)),
+            tokio::spawn(keyframe_requests(
+                Arc::clone(&track),
+                Arc::clone(hub.control()),
+            )),
+            tokio::spawn(write_video(track, ssrc, negotiated_rx.clone(), connected)),
             tokio::spawn(channel::serve(
                 dc,
                 services.clone(),
                 role,
                 peer_id.to_owned(),
+                negotiated_rx,
             )),
         ];
-        Ok((Peer { pc, events, tasks }, sdp))
+        Ok((
+            Peer {
+                pc,
+                events,
+                tasks,
+                hub,
+                negotiated,
+            },
+            sdp,
+        ))
     }
 
-    /// Applies the browser's answer.
+    /// Applies the browser's answer and joins the pipeline of the first codec in it that starts
+    /// (a codec whose encoder fails falls back to the browser's next choice).
     ///
     /// # Errors
-    /// [`RtcError`] when the SDP does not parse or does not match the offer.
-    pub async fn apply_answer(&self, sdp: String) -> Result<(), RtcError> {
-        let answer = RTCSessionDescription::answer(sdp).map_err(RtcError::from_any)?;
+    /// [`RtcError`] when the SDP does not parse or does not match the offer, when the browser
+    /// accepts none of the offered codecs, or when no pipeline starts for those it accepts.
+    pub async fn apply_answer(&self, sdp: String) -> Result<Codec, RtcError> {
+        let answer = RTCSessionDescription::answer(sdp.clone()).map_err(RtcError::from_any)?;
         self.pc
             .set_remote_description(answer)
             .await
-            .map_err(RtcError::from_any)
+            .map_err(RtcError::from_any)?;
+        let offered: Vec<(u8, Codec)> = self
+            .hub
+            .codecs()
+            .iter()
+            .map(|&c| (payload_type(c), c))
+            .collect();
+        let accepted = negotiate::accepted(&sdp, &offered);
+        if accepted.is_empty() {
+            return Err(RtcError::NoCodec {
+                offered: offered
+                    .iter()
+                    .map(|(_, c)| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let mut failures = Vec::new();
+        for (codec, payload_type) in accepted {
+            let hub = Arc::clone(&self.hub);
+            // Starting a pipeline opens X and an encoder: blocking work, off the runtime.
+            let started = tokio::task::spawn_blocking(move || hub.pipeline(codec))
+                .await
+                .map_err(RtcError::from_any)?;
+            match started {
+                Ok(media) => {
+                    tracing::info!(%codec, payload_type, encoder = %media.stats().encoder_name(), "codec negotiated");
+                    self.negotiated.send_replace(Some(Negotiated {
+                        media,
+                        payload_type,
+                    }));
+                    return Ok(codec);
+                }
+                Err(e) => {
+                    tracing::warn!(%codec, error = %e, "no pipeline for the negotiated codec; trying the browser's next");
+                    failures.push(format!("{codec}: {e}"));
+                }
+            }
+        }
+        Err(RtcError::Media(failures.join("; ")))
     }
 
     /// Adds a trickled remote candidate.
@@ -239,39 +323,52 @@ impl Peer {
 }
 
 /// Turns the browser's PLI/FIR into an IDR request to the encoder.
-async fn keyframe_requests(track: Arc<TrackLocalStaticSample>, media: PipelineHandle) {
+async fn keyframe_requests(track: Arc<TrackLocalStaticRTP>, control: Arc<Control>) {
     while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = track.poll().await {
         if packets
             .iter()
             .any(|p| super::keyframe::is_keyframe_request(p.as_ref()))
         {
             tracing::debug!("keyframe requested by the browser");
-            media.control().request_keyframe();
+            control.request_keyframe();
         }
     }
 }
 
 async fn write_video(
-    track: Arc<TrackLocalStaticSample>,
-    sender: Arc<dyn RtpSender>,
+    track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
-    media: PipelineHandle,
+    mut negotiated: watch::Receiver<Option<Negotiated>>,
     connected: Arc<Notify>,
 ) {
     connected.notified().await;
-    let payload_type = match sender.get_parameters().await {
-        Ok(p) => match p.rtp_parameters.codecs.first() {
-            Some(c) => c.payload_type,
-            None => {
-                tracing::warn!("{}", RtcError::NoCodec);
-                return;
-            }
-        },
+    let chosen = match negotiated.wait_for(Option::is_some).await {
+        Ok(chosen) => chosen.clone(),
+        Err(_) => return,
+    };
+    let Some(Negotiated {
+        media,
+        payload_type,
+    }) = chosen
+    else {
+        return;
+    };
+    let payloader = match rtp_codec(media.codec()).payloader() {
+        Ok(p) => p,
         Err(e) => {
-            tracing::warn!(error = %e, "sender parameters unavailable");
+            tracing::warn!(codec = %media.codec(), error = %e, "no RTP payloader");
             return;
         }
     };
+    let mut packetizer = new_packetizer(
+        Instant::now(),
+        RTP_MTU,
+        payload_type,
+        ssrc,
+        payloader,
+        Box::new(rtc::rtp::sequence::new_random_sequencer()),
+        90_000,
+    );
     let mut frames = media.subscribe();
     // Until an IDR arrives, deltas would reference pictures this viewer never had.
     let mut need_keyframe = true;
@@ -290,18 +387,22 @@ async fn write_video(
             continue;
         }
         need_keyframe = false;
-        let sample = Sample {
-            data: frame.data,
-            duration: frame.duration,
-            ..Sample::new(frame.captured_at)
+        let samples = (frame.duration.as_secs_f64() * 90_000.0) as u32;
+        let packets = match packetizer.packetize(frame.captured_at, &frame.data, samples) {
+            Ok(p) => p,
+            Err(e) => {
+                // One bad access unit (an encoder bug) costs that frame, not the viewer.
+                tracing::warn!(error = %e, bytes = frame.data.len(), "frame not packetized");
+                need_keyframe = true;
+                media.control().request_keyframe();
+                continue;
+            }
         };
-        if let Err(e) = track
-            .sample_writer(ssrc, payload_type)
-            .write_sample(&sample)
-            .await
-        {
-            tracing::debug!(error = %e, "video write failed; viewer gone");
-            return;
+        for packet in packets {
+            if let Err(e) = track.write_rtp(packet).await {
+                tracing::debug!(error = %e, "video write failed; viewer gone");
+                return;
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use super::protocol::{Action, Candidate, PeerRole, ServerMessage, SignalSession}
 use super::server::ServerState;
 use crate::input::service::Role;
 use crate::rtc::peer::{Peer, PeerEvent};
+use crate::rtc::RtcError;
 use futures::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,7 +170,12 @@ async fn act<S: AsyncRead + AsyncWrite + Unpin>(
         }
         Action::ApplyAnswer(sdp) => match peer {
             Some(p) => match p.apply_answer(sdp).await {
-                Ok(()) => Outcome::Continue,
+                Ok(_) => Outcome::Continue,
+                Err(e @ (RtcError::NoCodec { .. } | RtcError::Media(_))) => {
+                    // Our own words only: safe to tell the client.
+                    tracing::warn!(error = %e, "no codec for this viewer");
+                    Outcome::End(Some(e.to_string()))
+                }
                 Err(e) => {
                     // The detail may quote the client's SDP: log it, but don't echo it back.
                     tracing::warn!(error = %e, "answer rejected");

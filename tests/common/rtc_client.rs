@@ -198,8 +198,8 @@ impl RtcViewer {
         engine
             .register_codec(
                 RTCRtpCodecParameters {
-                    rtp_codec: selkies_rs::rtc::h264_codec(),
-                    payload_type: selkies_rs::rtc::H264_PAYLOAD_TYPE,
+                    rtp_codec: selkies_rs::rtc::rtp_codec(selkies_rs::encode::Codec::H264),
+                    payload_type: selkies_rs::rtc::payload_type(selkies_rs::encode::Codec::H264),
                 },
                 RtpCodecKind::Video,
             )

@@ -1,0 +1,70 @@
+//! Which codec a browser chose: read from the video section of its SDP answer.
+//!
+//! The server offers every codec it can encode, best first; the answer keeps the subset the
+//! browser receives, in the browser's order of preference (a page can reorder it with
+//! `setCodecPreferences`). The first of those we offered is what we send.
+
+use crate::encode::Codec;
+
+/// The codecs in the answer's first video section that we offered, in the answer's order, each
+/// with the payload type to send it under. Empty when the section is missing or rejected (port 0).
+///
+/// `offered` maps our payload types to codecs; anything else in the answer is ignored. Never
+/// fails: an answer we cannot read yields no codec, and the caller says so.
+pub fn accepted(answer_sdp: &str, offered: &[(u8, Codec)]) -> Vec<(Codec, u8)> {
+    let mut lines = answer_sdp.lines().map(str::trim);
+    let Some(m_line) = lines.by_ref().find(|l| l.starts_with("m=video ")) else {
+        return Vec::new();
+    };
+    // m=video <port> <proto> <fmt> <fmt> …
+    let mut fields = m_line["m=video ".len()..].split_ascii_whitespace();
+    let port = fields.next();
+    if port.is_none_or(|p| p == "0") {
+        return Vec::new();
+    }
+    let _proto = fields.next();
+    let mut out: Vec<(Codec, u8)> = Vec::new();
+    for pt in fields.filter_map(|f| f.parse::<u8>().ok()) {
+        if let Some(&(_, codec)) = offered.iter().find(|(p, _)| *p == pt) {
+            if !out.iter().any(|(c, _)| *c == codec) {
+                out.push((codec, pt));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFERED: [(u8, Codec); 4] = [
+        (102, Codec::H264),
+        (98, Codec::Vp9),
+        (104, Codec::Av1),
+        (96, Codec::Vp8),
+    ];
+
+    #[test]
+    fn answer_order_wins() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nm=video 9 UDP/TLS/RTP/SAVPF 98 96 102\r\na=rtpmap:98 VP9/90000\r\n";
+        assert_eq!(
+            accepted(sdp, &OFFERED),
+            vec![(Codec::Vp9, 98), (Codec::Vp8, 96), (Codec::H264, 102)]
+        );
+    }
+
+    #[test]
+    fn rejected_missing_or_foreign_sections_give_nothing() {
+        assert!(accepted("m=video 0 UDP/TLS/RTP/SAVPF 102\r\n", &OFFERED).is_empty());
+        assert!(accepted(
+            "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+            &OFFERED
+        )
+        .is_empty());
+        assert!(accepted("m=video 9 UDP/TLS/RTP/SAVPF 127 35\r\n", &OFFERED).is_empty());
+        assert!(accepted("m=video", &OFFERED).is_empty());
+        assert!(accepted("m=video 9", &OFFERED).is_empty());
+        assert!(accepted("", &OFFERED).is_empty());
+    }
+}
