@@ -153,7 +153,7 @@ fn psnr_y(src: &I420, decoded: &[u8]) -> f64 {
 fn roundtrip(element: &str, codec: Codec) {
     let mut enc =
         GstEncoder::open(&GstSpec::Element(element.into()), codec, config(1500)).expect("open");
-    assert_eq!(enc.name(), "gstreamer");
+    assert_eq!(enc.name(), format!("gstreamer:{element}"));
     let frames: Vec<I420> = (0..60).map(pattern).collect();
     let out: Vec<(Vec<u8>, bool)> = encode_all(&mut enc, &frames, None)
         .into_iter()
