@@ -4,23 +4,68 @@
 /// One capability and whether it is usable here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capability {
-    pub name: &'static str,
+    pub name: String,
     pub available: Result<String, String>,
 }
 
 /// Checks every backend without starting a stream.
 pub fn capabilities() -> Vec<Capability> {
-    let x264 = {
-        let params = selkies_x264::Params {
-            width: 64,
-            height: 64,
-            ..Default::default()
-        };
-        match selkies_x264::Encoder::open(&params) {
-            Ok(_) => Ok(format!("libx264 build {}", selkies_x264::version())),
-            Err(e) => Err(e.to_string()),
-        }
+    let mut caps = encoders();
+    caps.extend(platform());
+    caps
+}
+
+/// Every encoder backend for every codec it could make, opened for real at a small size.
+fn encoders() -> Vec<Capability> {
+    use crate::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
+    let config = EncoderConfig {
+        width: 320,
+        height: 240,
+        fps: 30,
+        bitrate_kbps: 500,
+        threads: 1,
     };
+    let mut caps = Vec::new();
+    for kind in EncoderKind::AUTO_ORDER {
+        for codec in Codec::PREFERENCE {
+            if !kind.supports(codec) {
+                continue;
+            }
+            let available = match encode::open_one(kind, &EncoderSettings::new(kind), codec, config)
+            {
+                Ok(e) => Ok(e.name().to_owned()),
+                Err(e) => Err(e.to_string()),
+            };
+            caps.push(Capability {
+                name: format!("encoder {kind} {codec}"),
+                available,
+            });
+        }
+    }
+    caps.push(Capability {
+        name: "FFmpeg video encoders".into(),
+        available: Ok(format!(
+            "libavcodec {}: {}",
+            selkies_av::libavcodec_version(),
+            selkies_av::video_encoders()
+                .into_iter()
+                .filter(|n| INTERESTING.iter().any(|i| n.contains(i)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    });
+    caps.push(Capability {
+        name: "GStreamer encoders".into(),
+        available: encode::gst::probe()
+            .map(|v| format!("{v}: {}", encode::gst::encoders_available().join(", "))),
+    });
+    caps
+}
+
+/// The FFmpeg encoders worth listing: the codecs browsers receive.
+const INTERESTING: [&str; 7] = ["264", "265", "hevc", "vp8", "vp9", "av1", "libvpx"];
+
+fn platform() -> Vec<Capability> {
     let display = match crate::capture::XshmCapture::open(None) {
         Ok(c) => {
             let (w, h) = c.size();
@@ -36,24 +81,20 @@ pub fn capabilities() -> Vec<Capability> {
         .ok_or_else(|| "Xvfb not found: install xvfb".to_owned());
     vec![
         Capability {
-            name: "encoder x264",
-            available: x264,
-        },
-        Capability {
-            name: "capture (DISPLAY)",
+            name: "capture (DISPLAY)".into(),
             available: display,
         },
         Capability {
-            name: "virtual display",
+            name: "virtual display".into(),
             available: xvfb,
         },
         Capability {
-            name: "kernel gamepads",
+            name: "kernel gamepads".into(),
             available: selkies_uinput::probe(std::path::Path::new(selkies_uinput::DEFAULT_PATH))
                 .map(|()| format!("{} (uinput)", selkies_uinput::DEFAULT_PATH)),
         },
         Capability {
-            name: "interposer gamepads",
+            name: "interposer gamepads".into(),
             available: Ok("LD_PRELOAD=libselkies_js_interposer.so <game>".to_owned()),
         },
     ]
@@ -71,8 +112,8 @@ fn which(bin: &str) -> Option<String> {
 pub fn print() {
     for c in capabilities() {
         match c.available {
-            Ok(detail) => println!("{:<22} available: {detail}", c.name),
-            Err(reason) => println!("{:<22} unavailable: {reason}", c.name),
+            Ok(detail) => println!("{:<28} available: {detail}", c.name),
+            Err(reason) => println!("{:<28} unavailable: {reason}", c.name),
         }
     }
 }

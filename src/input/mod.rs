@@ -14,4 +14,5 @@ pub mod keysym_table;
 pub mod pointer;
 pub mod protocol;
 pub mod service;
+pub mod settings;
 pub mod xtest;

@@ -15,7 +15,9 @@
 //!   count tells them apart.
 //! - `_arg_resize,<bool>,` with an empty size is accepted: the 2.x server ignores an empty size.
 //!
-//! Not handled here, by design: `_gz` (gzip negotiation), `SETTINGS`, `cmd` (remote shell),
+//! `SETTINGS,<json>` is read for its encoder, frame rate and bitrate ([`super::settings`]).
+//!
+//! Not handled here, by design: `_gz` (gzip negotiation), `cmd` (remote shell),
 //! `_ebc`, `_rc`, `_crf` and the WebSocket-only verbs are [`VerbError::Unsupported`], so the
 //! server can tell "known but refused" from garbage.
 //!
@@ -442,6 +444,8 @@ pub enum Verb {
     AudioStats(String),
     /// `REQUEST_KEYFRAME` (2.x): send an IDR.
     RequestKeyframe,
+    /// `SETTINGS,<json>` (2.x): encoder, frame rate and bitrate in one message.
+    Settings(super::settings::StreamSettings),
 }
 
 impl Verb {
@@ -483,6 +487,7 @@ impl Verb {
             | Verb::VideoStats(_)
             | Verb::AudioStats(_) => Category::Stats,
             Verb::RequestKeyframe => Category::Control,
+            Verb::Settings(_) => Category::Settings,
         }
     }
 
@@ -594,6 +599,7 @@ impl Verb {
             Verb::VideoStats(json) => write!(out, "_stats_video,{json}"),
             Verb::AudioStats(json) => write!(out, "_stats_audio,{json}"),
             Verb::RequestKeyframe => write!(out, "REQUEST_KEYFRAME"),
+            Verb::Settings(s) => write!(out, "SETTINGS,{}", s.to_json()),
         }
     }
 }
@@ -697,6 +703,7 @@ pub fn parse(text: &str) -> Result<Verb, VerbError> {
         "_stats_video" => parse_stats(Args::new("_stats_video", rest), Verb::VideoStats),
         "_stats_audio" => parse_stats(Args::new("_stats_audio", rest), Verb::AudioStats),
         "REQUEST_KEYFRAME" => bare(Args::new("REQUEST_KEYFRAME", rest), Verb::RequestKeyframe),
+        "SETTINGS" => parse_settings(Args::new("SETTINGS", rest)),
         _ => Err(unsupported(name).unwrap_or_else(|| VerbError::Unknown(snippet(name)))),
     }
 }
@@ -705,9 +712,8 @@ pub fn parse(text: &str) -> Result<Verb, VerbError> {
 const NON_NEGATIVE: RangeInclusive<f64> = 0.0..=f64::MAX;
 
 fn unsupported(name: &str) -> Option<VerbError> {
-    const KNOWN: [&str; 11] = [
+    const KNOWN: [&str; 10] = [
         "_gz",
-        "SETTINGS",
         "cmd",
         "_ebc",
         "_rc",
@@ -819,6 +825,18 @@ fn parse_held(mut args: Args<'_>) -> Result<Verb, VerbError> {
         keys.push(keysym(token, args.verb)?);
     }
     Ok(Verb::HeldKeys(keys))
+}
+
+fn parse_settings(mut args: Args<'_>) -> Result<Verb, VerbError> {
+    let json = args.rest("settings")?;
+    super::settings::parse(json)
+        .map(Verb::Settings)
+        .map_err(|(arg, expected)| VerbError::Invalid {
+            verb: args.verb,
+            arg,
+            value: snippet(json),
+            expected,
+        })
 }
 
 fn parse_type_text(mut args: Args<'_>) -> Result<Verb, VerbError> {
@@ -1515,6 +1533,14 @@ mod tests {
             ),
             ("_stats_audio,{}".into(), Verb::AudioStats("{}".into())),
             ("REQUEST_KEYFRAME".into(), Verb::RequestKeyframe),
+            (
+                r#"SETTINGS,{"encoder":"software","framerate":30,"video_bitrate":4000}"#.into(),
+                Verb::Settings(super::super::settings::StreamSettings {
+                    encoder: Some(crate::encode::EncoderKind::Software),
+                    framerate: Some(30),
+                    video_bitrate: Some(4000),
+                }),
+            ),
         ]
     }
 
@@ -1668,7 +1694,13 @@ mod tests {
             e => panic!("{e:?}"),
         }
         assert_eq!(err("_gz,1"), VerbError::Unsupported("_gz"));
-        assert_eq!(err("SETTINGS,{}"), VerbError::Unsupported("SETTINGS"));
+        assert!(matches!(
+            err(r#"SETTINGS,{"framerate":"x"}"#),
+            VerbError::Invalid {
+                arg: "framerate",
+                ..
+            }
+        ));
         assert_eq!(err("cmd,rm -rf /"), VerbError::Unsupported("cmd"));
         assert_eq!(err("_crf,25"), VerbError::Unsupported("_crf"));
     }

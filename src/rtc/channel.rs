@@ -137,7 +137,7 @@ pub async fn serve(
                             inject(input.as_ref(), verb, received, &peer);
                         }
                         Ok(verb) => {
-                            if let Some(reply) = apply(&verb, &media, services.resizer.as_ref(), &peer) {
+                            for reply in apply(&verb, &media, services.resizer.as_ref(), &peer) {
                                 let _ = dc.send_text(&reply).await;
                             }
                         }
@@ -284,32 +284,46 @@ fn inject(input: Option<&ClientInput>, verb: Verb, received: Instant, peer: &str
     }
 }
 
-/// Applies one verb; returns a message to send back, if any.
-fn apply(
-    verb: &Verb,
-    media: &MediaHub,
-    resizer: Option<&Arc<Resizer>>,
-    peer: &str,
-) -> Option<String> {
+/// Applies one verb; returns the messages to send back.
+fn apply(verb: &Verb, media: &MediaHub, resizer: Option<&Arc<Resizer>>, peer: &str) -> Vec<String> {
     let control = media.control();
     match verb {
         Verb::VideoBitrate(kbps) => {
             let v = control.set_bitrate_kbps(*kbps);
-            Some(message(
+            vec![message(
                 "system",
                 json!({ "action": format!("video_bitrate,{v}") }),
-            ))
+            )]
         }
         Verb::Framerate(fps) => {
             let v = control.set_fps(*fps);
-            Some(message(
+            vec![message(
                 "system",
                 json!({ "action": format!("framerate,{v}") }),
-            ))
+            )]
         }
         Verb::RequestKeyframe => {
             control.request_keyframe();
-            None
+            Vec::new()
+        }
+        Verb::Settings(settings) => {
+            // Selkies answers each applied setting with its `system` action; so do we.
+            let mut replies = Vec::new();
+            if let Some(kind) = settings.encoder {
+                tracing::info!(peer, encoder = %kind, "encoder switch asked");
+                media.set_encoder(kind);
+                replies.push(format!("encoder,{kind}"));
+            }
+            if let Some(fps) = settings.framerate {
+                replies.push(format!("framerate,{}", control.set_fps(fps)));
+            }
+            if let Some(kbps) = settings.video_bitrate {
+                replies.push(format!("video_bitrate,{}", control.set_bitrate_kbps(kbps)));
+            }
+            replies
+                .into_iter()
+                .map(|action| message("system", json!({ "action": action })))
+                .collect()
         }
         Verb::Resize { size, .. }
         | Verb::ResizeMode {
@@ -317,31 +331,31 @@ fn apply(
             size: Some(size),
         } => {
             resize(resizer, size.width, size.height, peer);
-            None
+            Vec::new()
         }
         Verb::Pong(start) => {
             let rtt_ms = (unix_seconds() - start) * 1000.0;
             if rtt_ms.is_finite() && rtt_ms >= 0.0 {
                 tracing::trace!(peer, rtt_ms, "pong");
-                Some(message(
+                vec![message(
                     "latency_measurement",
                     json!({ "latency_ms": rtt_ms / 2.0 }),
-                ))
+                )]
             } else {
-                None
+                Vec::new()
             }
         }
         Verb::ClientFps(fps) => {
             tracing::debug!(peer, fps, "client fps");
-            None
+            Vec::new()
         }
         Verb::ClientLatency(ms) => {
             tracing::debug!(peer, ms, "client latency");
-            None
+            Vec::new()
         }
         other => {
             tracing::debug!(peer, verb = ?other.category(), "verb not handled by the streaming core");
-            None
+            Vec::new()
         }
     }
 }

@@ -175,7 +175,7 @@ impl GstEncoder {
             Some(e) => format!("{NAME}:{}", factory_name(e)),
             None => format!("{NAME}:pipeline"),
         };
-        tracing::info!(pipeline = %this.description, "GStreamer encoder open");
+        tracing::debug!(pipeline = %this.description, "GStreamer encoder open");
         Ok(this)
     }
 
