@@ -1,0 +1,24 @@
+//! Fuzzes reading the browser's codec choice out of its SDP answer.
+//!
+//! Checked: nothing panics; every codec returned was offered, under the payload type it was
+//! offered with, and appears once.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use selkies_rs::encode::Codec;
+use selkies_rs::rtc::negotiate::accepted;
+use selkies_rs::rtc::payload_type;
+
+fuzz_target!(|data: &[u8]| {
+    let sdp = String::from_utf8_lossy(data);
+    let offered: Vec<(u8, Codec)> = Codec::PREFERENCE
+        .iter()
+        .map(|&c| (payload_type(c), c))
+        .collect();
+    let got = accepted(&sdp, &offered);
+    for (i, (codec, pt)) in got.iter().enumerate() {
+        assert!(offered.contains(&(*pt, *codec)));
+        assert!(!got[..i].iter().any(|(c, _)| c == codec));
+    }
+});
