@@ -1,6 +1,8 @@
 // The `input` data channel's server→client JSON envelope ({type, data}) and the client's
 // text replies (pong, _f, _l). Input capture (keyboard/mouse/gamepad) will send on the same channel.
 
+import { codecFromMime } from './codecs.js';
+
 /** Returns {type, data} or null when the text is not a Selkies envelope. */
 export function parseChannelMessage(text) {
   if (typeof text !== 'string') return null;
@@ -35,6 +37,25 @@ export function parseSystemAction(action) {
   const comma = s.indexOf(',');
   if (comma < 0) return { key: s, value: '' };
   return { key: s.slice(0, comma), value: s.slice(comma + 1) };
+}
+
+/**
+ * `pipeline` data → {status, encoder, codec}. Selkies sends only a status; selkies-rs adds the
+ * encoder implementation ('x264', 'libvpx-vp9', …), the codec and its mime type. Missing fields
+ * come back as '' so a caller can tell "not reported" from a value.
+ */
+export function parsePipeline(data) {
+  if (data === null || data === undefined || typeof data !== 'object') {
+    return { status: data === null || data === undefined ? '' : String(data), encoder: '', codec: '' };
+  }
+  const str = (v) => (typeof v === 'string' || typeof v === 'number' ? String(v).trim() : '');
+  let codec = str(data.codec).toLowerCase();
+  if (!codec && str(data.mime_type)) codec = codecFromMime(data.mime_type);
+  return {
+    status: data.status !== undefined ? String(data.status) : JSON.stringify(data),
+    encoder: str(data.encoder),
+    codec,
+  };
 }
 
 /**

@@ -1,5 +1,9 @@
 // `window.selkies`: the stable surface integration tests and automation read (state, counters,
 // stats, pc, channel, send, log). Field names here are a contract; add, never rename.
+// Codec and encoder: `codec` is getStats' mime type (what the browser decodes), `videoCodec` the
+// codec in use ('h264', …; getStats' when known, else the server's), `server.codec` and
+// `server.encoder` what the server's pipeline message reports, `server.encoder_kind` its backend
+// choice (auto, x264, …). The set* functions are replaced by app.js once the page is wired.
 
 const LOG_LINES = 100;
 
@@ -12,6 +16,8 @@ export function createHooks(target = globalThis) {
     frameWidth: 0,
     frameHeight: 0,
     codec: '',
+    videoCodec: '',
+    decodableCodecs: [],
     stats: {},
     server: {},
     pc: null,
@@ -30,6 +36,11 @@ export function createHooks(target = globalThis) {
       }
     },
     reconnect() {},
+    setEncoder() { return false; },
+    setCodec() { return false; },
+    setBitrate() { return false; },
+    setFramerate() { return false; },
+    toggleSettings() { return false; },
   };
   target.selkies = hooks;
   return hooks;

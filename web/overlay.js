@@ -1,4 +1,9 @@
-// The stats overlay (top-left, Ctrl+Shift+S) and the centred status line.
+// The stats overlay (top-left; shown or hidden from the settings panel) and the centred status line.
+
+import { codecInUse } from './codecs.js';
+
+// Server values with a line of their own below; every other one is listed as `key value`.
+const OWN_LINE = new Set(['codec', 'encoder', 'encoder_kind']);
 
 function fixed(v, digits, unit = '') {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(digits)}${unit}`;
@@ -28,22 +33,32 @@ export function formatOverlay(state, stats, server = {}) {
       `lost    ${stats.packetsLost ?? '–'}   dropped ${stats.framesDropped ?? '–'}`,
     );
   }
+  // The browser's decoder is the truth about the codec; a differing server claim is worth seeing.
+  const codec = codecInUse(server.codec, stats && stats.codec);
+  if (codec.codec) lines.push(`codec   ${codec.codec}${codec.mismatch ? ` (server says ${server.codec})` : ''}`);
+  if (server.encoder || server.encoder_kind) {
+    lines.push(`encoder ${server.encoder || '–'}${server.encoder_kind ? ` (${server.encoder_kind})` : ''}`);
+  }
   for (const [key, value] of Object.entries(server)) {
+    if (OWN_LINE.has(key)) continue;
     lines.push(`${key.padEnd(7)} ${value}`);
   }
   return lines.join('\n');
 }
 
 export class Overlay {
-  constructor(overlayElement, statusElement, visible = true) {
+  /** `box`, when given, is hidden with the overlay (it holds the overlay and its settings button). */
+  constructor(overlayElement, statusElement, visible = true, box = null) {
     this.el = overlayElement;
     this.statusEl = statusElement;
+    this.box = box;
     this.setVisible(visible);
   }
 
   setVisible(visible) {
-    this.visible = visible;
-    this.el.hidden = !visible;
+    this.visible = Boolean(visible);
+    this.el.hidden = !this.visible;
+    if (this.box) this.box.hidden = !this.visible;
   }
 
   toggle() {

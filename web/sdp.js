@@ -37,3 +37,20 @@ export function addH264FmtpParam(sdp, param) {
 export function mungeAnswer(sdp, { spsPpsIdr = false } = {}) {
   return spsPpsIdr ? addH264FmtpParam(sdp, 'sps-pps-idr-in-keyframe=1') : sdp;
 }
+
+/**
+ * Codec names (lower case, e.g. 'h264', 'rtx') of the first video m-section, in the order it lists
+ * its payload types, i.e. the offerer's preference.
+ */
+export function videoCodecsInSdp(sdp) {
+  const lines = String(sdp ?? '').split(/\r?\n/);
+  const start = lines.findIndex((l) => l.startsWith('m=video '));
+  if (start < 0) return [];
+  const pts = lines[start].trim().split(/\s+/).slice(3);
+  const names = new Map();
+  for (let i = start + 1; i < lines.length && !lines[i].startsWith('m='); i += 1) {
+    const m = /^a=rtpmap:(\d+) ([^/\s]+)/.exec(lines[i]);
+    if (m) names.set(m[1], m[2].toLowerCase());
+  }
+  return pts.filter((pt) => names.has(pt)).map((pt) => names.get(pt));
+}

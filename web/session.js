@@ -5,7 +5,7 @@ import { Signalling, signallingUrl, evenResolution, helloMessage } from './signa
 import { PeerSession } from './webrtc.js';
 import { fetchRtcConfig } from './rtcconfig.js';
 import { computeStats } from './stats.js';
-import { attachChannel, formatPong, formatFps, formatLatency, parseSystemAction } from './channel.js';
+import { attachChannel, formatPong, formatFps, formatLatency, parseSystemAction, parsePipeline } from './channel.js';
 import { CLIPBOARD_MESSAGE_TYPES } from './clipboard.js';
 
 const SETUP_TIMEOUT_MS = 20000; // WS + offer + ICE + DTLS; generous for TURN over TCP/TLS
@@ -40,6 +40,7 @@ export class Session {
     hooks.frameWidth = 0;
     hooks.frameHeight = 0;
     hooks.codec = '';
+    hooks.videoCodec = '';
     hooks.stats = {};
     hooks.server = {};
     setState('connecting');
@@ -53,7 +54,7 @@ export class Session {
 
     let peer;
     try {
-      peer = new PeerSession(config, { debug: options.debug, spsPpsIdr: options.spsPpsIdr });
+      peer = new PeerSession(config, { debug: options.debug, spsPpsIdr: options.spsPpsIdr, codec: options.codec });
     } catch (err) {
       this.end(`cannot create RTCPeerConnection: ${err && err.message ? err.message : err}`);
       return;
@@ -202,10 +203,17 @@ export class Session {
           log('server asked for a reload');
           this.env.reload();
         } else if (action.key) {
-          this.env.onserver(action.key, action.value);
+          // `encoder,<kind>` is the backend choice (auto, x264, nvenc…); `encoder` itself is the
+          // implementation the pipeline message names, so the two are kept apart.
+          this.env.onserver(action.key === 'encoder' ? 'encoder_kind' : action.key, action.value);
         }
       },
-      pipeline: (data) => this.env.onserver('pipeline', data && data.status !== undefined ? String(data.status) : JSON.stringify(data)),
+      pipeline: (data) => {
+        const p = parsePipeline(data);
+        this.env.onserver('pipeline', p.status);
+        if (p.encoder) this.env.onserver('encoder', p.encoder);
+        if (p.codec) this.env.onserver('codec', p.codec);
+      },
       stats: (data) => this.env.onserver('server', compact(data)),
       system_stats: (data) => this.env.onserver('system', compact(data)),
       gpu_stats: (data) => this.env.onserver('gpu', compact(data)),

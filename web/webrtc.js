@@ -1,7 +1,8 @@
 // One RTCPeerConnection per signalling session: answers the server's offer, trickles ICE,
 // keeps every receiver at minimum playout delay, and exposes the server-created `input` channel.
 
-import { mungeAnswer } from './sdp.js';
+import { mungeAnswer, videoCodecsInSdp } from './sdp.js';
+import { codecFromMime, decodableCodecs, preferCodec } from './codecs.js';
 
 const LOW_LATENCY_INTERVAL_MS = 100;
 
@@ -24,9 +25,10 @@ export function applyLowLatency(receiver) {
  * onstate(connectionState), onlog(text).
  */
 export class PeerSession {
-  constructor(config, { debug = false, spsPpsIdr = false } = {}) {
+  constructor(config, { debug = false, spsPpsIdr = false, codec = 'auto' } = {}) {
     this.debug = debug;
     this.spsPpsIdr = spsPpsIdr;
+    this.codec = codec;
     this.pc = new RTCPeerConnection(config);
     this.channel = null;
     this.closed = false;
@@ -90,11 +92,45 @@ export class PeerSession {
     return this.enqueue(async () => {
       await this.pc.setRemoteDescription(offer);
       await this.flushRemoteCandidates();
+      this.applyCodecPreference(offer.sdp);
       const answer = await this.pc.createAnswer();
       const munged = { type: 'answer', sdp: mungeAnswer(answer.sdp, { spsPpsIdr: this.spsPpsIdr }) };
       await this.pc.setLocalDescription(munged);
       return munged;
     });
+  }
+
+  /**
+   * Put the chosen codec first in the video transceiver's preferences, so the answer lists it first
+   * and the server sends it. Skipped when the server did not offer it or this browser cannot decode
+   * it: the rest of the list would then follow the browser's order instead of the server's.
+   */
+  applyCodecPreference(offerSdp) {
+    const codec = this.codec;
+    if (!codec || codec === 'auto') return;
+    let caps = null;
+    try {
+      caps = RTCRtpReceiver.getCapabilities('video');
+    } catch { /* no getCapabilities: nothing to prefer with */ }
+    const codecs = caps && Array.isArray(caps.codecs) ? caps.codecs : [];
+    if (!decodableCodecs(codecs).includes(codec)) {
+      this.onlog(`this browser cannot decode ${codec}; using the server's choice`);
+      return;
+    }
+    if (!videoCodecsInSdp(offerSdp).map(codecFromMime).includes(codec)) {
+      this.onlog(`the server does not offer ${codec}; using its choice`);
+      return;
+    }
+    const ordered = preferCodec(codecs, codec);
+    for (const t of this.pc.getTransceivers()) {
+      const kind = t.receiver && t.receiver.track ? t.receiver.track.kind : '';
+      if (kind !== 'video' || typeof t.setCodecPreferences !== 'function') continue;
+      try {
+        t.setCodecPreferences(ordered);
+      } catch (err) {
+        this.onlog(`setCodecPreferences(${codec}) failed: ${err && err.message ? err.message : err}`);
+      }
+    }
   }
 
   /** After the answer is on the wire, release candidates gathered while it was being built. */

@@ -16,4 +16,3 @@ pub fn zone_plate(w: u32, h: u32, phase: u32) -> Vec<u8> {
     }
     buf
 }
-

@@ -7,8 +7,8 @@ import { normalizeRtcConfig, turnUrl } from '../rtcconfig.js';
 import { addH264FmtpParam, mungeAnswer, payloadTypesFor } from '../sdp.js';
 
 test('options', () => {
-  assert.deepEqual(parseOptions(''), { debug: false, relay: false, overlay: true, spsPpsIdr: false, resize: false });
-  assert.deepEqual(parseOptions('?debug=1&relay=1&overlay=0'), { debug: true, relay: true, overlay: false, spsPpsIdr: false, resize: false });
+  assert.deepEqual(parseOptions(''), { debug: false, relay: false, overlay: true, spsPpsIdr: false, resize: false, codec: 'auto' });
+  assert.deepEqual(parseOptions('?debug=1&relay=1&overlay=0'), { debug: true, relay: true, overlay: false, spsPpsIdr: false, resize: false, codec: 'auto' });
   assert.equal(parseOptions('?debug').debug, true);
   assert.equal(parseOptions('?overlay=false').overlay, false);
 });
