@@ -149,3 +149,53 @@ fn switching_encoder_resumes_with_an_idr_from_the_new_one() -> Result<()> {
     ensure!(frames.iter().any(|f| f.keyframe), "no IDR after the switch");
     Ok(())
 }
+
+#[test]
+fn an_encoder_that_dies_mid_stream_is_replaced_and_the_stream_goes_on() -> Result<()> {
+    // A GStreamer pipeline that errors after 30 buffers stands in for a GPU encoder lost
+    // mid-stream (a driver reset): the pipeline must move to the next backend, with an IDR.
+    let display = VirtualDisplay::start(640, 360)?;
+    let _animator = Animator::start(&display.name(), Content::Motion, 60)?;
+    let pipeline = Pipeline::start(PipelineConfig {
+        display: Some(display.name()),
+        fps: 60,
+        bitrate_kbps: 2000,
+        encoder: EncoderSettings {
+            gstreamer: Some(
+                "x264enc tune=zerolatency speed-preset=ultrafast ! identity error-after=30".into(),
+            ),
+            ..EncoderSettings::new(EncoderKind::Gstreamer)
+        },
+        codec: Codec::H264,
+        threads: 1,
+        always_encode: true,
+        skip_unchanged: false,
+    })?;
+    let handle = pipeline.handle();
+    let mut rx = handle.subscribe();
+    ensure!(
+        handle.stats().encoder_name().starts_with("gstreamer"),
+        "started with {}",
+        handle.stats().encoder_name()
+    );
+    let frames = collect(&mut rx, Duration::from_secs(2))?;
+    ensure!(
+        handle.stats().encoder_name() == "x264",
+        "no fallback: still {} after {} frames ({} keyframes)",
+        handle.stats().encoder_name(),
+        frames.len(),
+        frames.iter().filter(|f| f.keyframe).count()
+    );
+    ensure!(pipeline.is_running(), "the media thread stopped");
+    let keyframes = frames.iter().filter(|f| f.keyframe).count();
+    ensure!(
+        keyframes >= 2,
+        "the new encoder must start with an IDR ({keyframes} keyframes)"
+    );
+    ensure!(
+        frames.len() > 60,
+        "the stream stalled: {} frames in 2 s",
+        frames.len()
+    );
+    Ok(())
+}
