@@ -6,31 +6,16 @@
 //! kbps) come from `selkies-rs bench --encoder … --codec …`; PSNR from `tests/encoders.rs`.
 
 use bytes::BytesMut;
-use common::zone_plate;
+use common::{backends, zone_plate};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use selkies_rs::convert::{bgrx_to_i420, I420};
-use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
+use selkies_rs::encode::{self, EncoderConfig};
 use std::hint::black_box;
 use std::time::Duration;
 
 mod common;
 
 const SIZES: [(u32, u32); 2] = [(1280, 720), (1920, 1080)];
-
-fn backends() -> Vec<(EncoderSettings, Codec)> {
-    let gst = |element: &str| EncoderSettings {
-        gstreamer: Some(element.into()),
-        ..EncoderSettings::new(EncoderKind::Gstreamer)
-    };
-    vec![
-        (EncoderSettings::new(EncoderKind::X264), Codec::H264),
-        (EncoderSettings::new(EncoderKind::Software), Codec::Vp8),
-        (EncoderSettings::new(EncoderKind::Software), Codec::Vp9),
-        (EncoderSettings::new(EncoderKind::Software), Codec::Av1),
-        (gst("x264enc"), Codec::H264),
-        (gst("vp8enc"), Codec::Vp8),
-    ]
-}
 
 fn encoders(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");

@@ -6,9 +6,9 @@
 
 use anyhow::Result;
 use bytes::BytesMut;
-use common::zone_plate;
+use common::{backends, zone_plate};
 use selkies_rs::convert::{bgrx_to_i420, I420};
-use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
+use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderSettings};
 
 // The same writer, decoder and PSNR as the encoder tests; the bench uses part of it.
 #[allow(dead_code)]
@@ -20,21 +20,6 @@ const SIZES: [(u32, u32); 2] = [(1280, 720), (1920, 1080)];
 const FRAMES: usize = 120;
 const FPS: u32 = 60;
 const KBPS: u32 = 8000;
-
-fn backends() -> Vec<(EncoderSettings, Codec)> {
-    let gst = |element: &str| EncoderSettings {
-        gstreamer: Some(element.into()),
-        ..EncoderSettings::new(EncoderKind::Gstreamer)
-    };
-    vec![
-        (EncoderSettings::new(EncoderKind::X264), Codec::H264),
-        (EncoderSettings::new(EncoderKind::Software), Codec::Vp8),
-        (EncoderSettings::new(EncoderKind::Software), Codec::Vp9),
-        (EncoderSettings::new(EncoderKind::Software), Codec::Av1),
-        (gst("x264enc"), Codec::H264),
-        (gst("vp8enc"), Codec::Vp8),
-    ]
-}
 
 fn measure(
     settings: &EncoderSettings,

@@ -5,35 +5,14 @@
 mod common;
 
 use anyhow::{Context, Result};
-use common::{colour_close, Chromium, Painter, Server};
+use common::{wait_colours, Chromium, Painter, Server};
 use selkies_rs::capture::display::VirtualDisplay;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RED: [u8; 3] = [220, 30, 30];
 const BLUE: [u8; 3] = [30, 60, 220];
 const GREEN: [u8; 3] = [40, 200, 60];
 const YELLOW: [u8; 3] = [230, 220, 40];
-// Lossy coding and colour conversion move flat colours by a few steps; 40 still tells them apart.
-const TOLERANCE: u8 = 40;
-
-fn wait_colours(browser: &mut Chromium, points: &[(u32, u32)], want: &[[u8; 3]]) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut last = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(got) = browser.cdp().video_pixels(points) {
-            if got
-                .iter()
-                .zip(want)
-                .all(|(g, w)| colour_close(*g, *w, TOLERANCE))
-            {
-                return Ok(());
-            }
-            last = got;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    anyhow::bail!("video shows {last:?} at {points:?}, expected {want:?}")
-}
 
 fn streams(codec: &str, mime: &str) -> Result<()> {
     let display = VirtualDisplay::start(640, 360)?;
@@ -63,13 +42,23 @@ fn streams(codec: &str, mime: &str) -> Result<()> {
         "{codec}: the browser decodes {got}, not {mime}"
     );
     let points = [(100, 100), (560, 300), (320, 180)];
-    wait_colours(&mut browser, &points, &[RED, BLUE, GREEN])
-        .with_context(|| format!("{codec}: first picture"))?;
+    wait_colours(
+        &mut browser,
+        &points,
+        &[RED, BLUE, GREEN],
+        Duration::from_secs(15),
+    )
+    .with_context(|| format!("{codec}: first picture"))?;
     painter.fill_rect(260, 120, 120, 120, YELLOW)?;
     painter.fill_rect(0, 0, 320, 360, BLUE)?;
     painter.sync()?;
-    wait_colours(&mut browser, &points, &[BLUE, BLUE, YELLOW])
-        .with_context(|| format!("{codec}: repaint"))?;
+    wait_colours(
+        &mut browser,
+        &points,
+        &[BLUE, BLUE, YELLOW],
+        Duration::from_secs(15),
+    )
+    .with_context(|| format!("{codec}: repaint"))?;
     Ok(())
 }
 

@@ -1,4 +1,6 @@
-//! Content shared by the micro-benchmarks.
+//! Content and backends shared by the benchmarks.
+
+use selkies_rs::encode::{Codec, EncoderKind, EncoderSettings};
 
 /// A BGRx zone plate at `phase` (0..8): detail everywhere, different in every phase, like the
 /// motion content `selkies-rs bench` paints.
@@ -15,4 +17,21 @@ pub fn zone_plate(w: u32, h: u32, phase: u32) -> Vec<u8> {
         px.copy_from_slice(&[g, 255 - g, g / 2 + 64, 0xFF]);
     }
     buf
+}
+
+/// Every backend that runs without a GPU, with the codec it is measured for.
+#[allow(dead_code)] // each bench compiles this module on its own
+pub fn backends() -> Vec<(EncoderSettings, Codec)> {
+    let gst = |element: &str| EncoderSettings {
+        gstreamer: Some(element.into()),
+        ..EncoderSettings::new(EncoderKind::Gstreamer)
+    };
+    vec![
+        (EncoderSettings::new(EncoderKind::X264), Codec::H264),
+        (EncoderSettings::new(EncoderKind::Software), Codec::Vp8),
+        (EncoderSettings::new(EncoderKind::Software), Codec::Vp9),
+        (EncoderSettings::new(EncoderKind::Software), Codec::Av1),
+        (gst("x264enc"), Codec::H264),
+        (gst("vp8enc"), Codec::Vp8),
+    ]
 }

@@ -36,3 +36,32 @@ pub fn colour_close(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
         .zip(b.iter())
         .all(|(x, y)| x.abs_diff(*y) <= tolerance)
 }
+
+/// How far lossy coding and colour conversion may move a flat colour: 40 steps still tell the
+/// test colours apart.
+pub const TOLERANCE: u8 = 40;
+
+/// Waits until the browser's `<video>` shows `want` at `points` (each within [`TOLERANCE`]).
+pub fn wait_colours(
+    browser: &mut chromium::Chromium,
+    points: &[(u32, u32)],
+    want: &[[u8; 3]],
+    timeout: std::time::Duration,
+) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut last = Vec::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(got) = browser.cdp().video_pixels(points) {
+            if got
+                .iter()
+                .zip(want)
+                .all(|(g, w)| colour_close(*g, *w, TOLERANCE))
+            {
+                return Ok(());
+            }
+            last = got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    anyhow::bail!("video shows {last:?} at {points:?}, expected {want:?}")
+}
