@@ -78,9 +78,13 @@ impl Control {
 
     /// The encoder settings in force, and their generation.
     pub fn encoder(&self) -> (EncoderSettings, u64) {
-        let generation = self.encoder_generation.load(Ordering::Relaxed);
+        let generation = self.encoder_generation();
         let settings = self.encoder.lock().map(|e| e.clone()).unwrap_or_default();
         (settings, generation)
+    }
+
+    fn encoder_generation(&self) -> u64 {
+        self.encoder_generation.load(Ordering::Relaxed)
     }
 
     fn keyframe_requests(&self) -> u64 {
@@ -597,10 +601,11 @@ impl MediaThread {
 
     /// Reopens the encoder when a viewer chose another one ([`Control::set_encoder`]).
     fn follow_encoder_choice(&mut self, kbps: u32, fps: u32) -> Result<(), PipelineError> {
-        let (settings, generation) = self.control.encoder();
-        if generation == self.encoder_generation {
+        // Checked every tick: one atomic load, no lock and no clone unless the choice changed.
+        if self.control.encoder_generation() == self.encoder_generation {
             return Ok(());
         }
+        let (settings, generation) = self.control.encoder();
         self.encoder_generation = generation;
         tracing::info!(encoder = %settings.kind, codec = %self.config.codec, "switching encoder");
         self.config.encoder = settings;
