@@ -49,6 +49,21 @@ pub struct Planes<'a> {
     pub stride_uv: usize,
 }
 
+impl Planes<'_> {
+    /// Whether the slices hold every row their size and strides promise (so copying cannot run
+    /// off their end).
+    fn covers(&self) -> bool {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (cw, ch) = (w / 2, h / 2);
+        let fits = |plane: &[u8], stride: usize, w: usize, h: usize| {
+            h == 0 || (stride >= w && plane.len() >= stride * (h - 1) + w)
+        };
+        fits(self.y, self.stride_y, w, h)
+            && fits(self.u, self.stride_uv, cw, ch)
+            && fits(self.v, self.stride_uv, cw, ch)
+    }
+}
+
 /// An open encoder. Not shared between threads; moved to the media thread whole.
 pub struct VideoEncoder {
     enc: encoder::Video,
@@ -166,6 +181,9 @@ impl VideoEncoder {
                 want_h: self.height,
             });
         }
+        if !planes.covers() {
+            return Err(AvError::Planes);
+        }
         // SAFETY: the encoder may still hold a reference to last frame's buffers; this copies
         // them away first if so, so that refilling cannot change a picture it has not encoded.
         let ret = unsafe { ffi::av_frame_make_writable(self.sw.as_mut_ptr()) };
@@ -263,5 +281,85 @@ fn copy_plane(dst: &mut frame::Video, index: usize, src: &[u8], stride: usize, w
     let out = dst.data_mut(index);
     for row in 0..h {
         out[row * dst_stride..][..w].copy_from_slice(&src[row * stride..][..w]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn libvpx(w: u32, h: u32) -> VideoEncoder {
+        VideoEncoder::open(&EncoderSpec {
+            encoder: "libvpx",
+            width: w,
+            height: h,
+            fps: 30,
+            bitrate_kbps: 300,
+            vbv_frames: 1.5,
+            gop: i32::MAX,
+            threads: 1,
+            options: vec![("deadline", "realtime".into())],
+            input: Input::I420,
+        })
+        .expect("libvpx opens")
+    }
+
+    #[test]
+    fn bad_pictures_are_errors_not_panics() {
+        let mut enc = libvpx(64, 64);
+        let (y, c) = (vec![16u8; 64 * 64], vec![128u8; 32 * 32]);
+        let good = Planes {
+            width: 64,
+            height: 64,
+            y: &y,
+            u: &c,
+            v: &c,
+            stride_y: 64,
+            stride_uv: 32,
+        };
+        let mut keys = Vec::new();
+        assert_eq!(enc.encode(&good, false, |_, k| keys.push(k)).ok(), Some(1));
+        assert_eq!(keys, [true]);
+        let short = Planes {
+            y: &y[..100],
+            ..good
+        };
+        assert!(matches!(
+            enc.encode(&short, false, |_, _| {}),
+            Err(AvError::Planes)
+        ));
+        let narrow = Planes {
+            stride_uv: 16,
+            ..good
+        };
+        assert!(matches!(
+            enc.encode(&narrow, false, |_, _| {}),
+            Err(AvError::Planes)
+        ));
+        let wrong = Planes { width: 32, ..good };
+        assert!(matches!(
+            enc.encode(&wrong, false, |_, _| {}),
+            Err(AvError::Size { .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_encoder_is_named() {
+        let err = VideoEncoder::open(&EncoderSpec {
+            encoder: "not_an_encoder",
+            width: 64,
+            height: 64,
+            fps: 30,
+            bitrate_kbps: 300,
+            vbv_frames: 1.5,
+            gop: 30,
+            threads: 1,
+            options: Vec::new(),
+            input: Input::I420,
+        })
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("no encoder \"not_an_encoder\""), "{err}");
     }
 }

@@ -24,6 +24,9 @@ pub enum AvError {
     /// FFmpeg refused a call; `reason` carries its log line when it printed one.
     #[error("{what}: {reason}")]
     Ffmpeg { what: &'static str, reason: String },
+    /// The plane slices are shorter than their size and strides say.
+    #[error("picture planes are shorter than their size and strides")]
+    Planes,
     /// The picture does not match the size the encoder was opened with.
     #[error("picture {got_w}x{got_h} does not match the encoder's {want_w}x{want_h}")]
     Size {
