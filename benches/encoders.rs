@@ -6,9 +6,8 @@
 //! kbps) come from `selkies-rs bench --encoder … --codec …`; PSNR from `tests/encoders.rs`.
 
 use bytes::BytesMut;
-use common::{backends, zone_plate};
+use common::{backends, zone_plate_pictures};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use selkies_rs::convert::{bgrx_to_i420, I420};
 use selkies_rs::encode::{self, EncoderConfig};
 use std::hint::black_box;
 use std::time::Duration;
@@ -24,14 +23,7 @@ fn encoders(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for (w, h) in SIZES {
         // Eight phases cycled: every frame differs from the last everywhere, the worst case.
-        let pictures: Vec<I420> = (0..8)
-            .map(|p| {
-                let mut pic = I420::new(w, h);
-                bgrx_to_i420(&zone_plate(w, h, p), w, h, w as usize * 4, &mut pic)
-                    .expect("sizes match");
-                pic
-            })
-            .collect();
+        let pictures = zone_plate_pictures(w, h);
         for (settings, codec) in backends() {
             let config = EncoderConfig {
                 width: w,

@@ -6,15 +6,18 @@
 
 use anyhow::Result;
 use bytes::BytesMut;
-use common::{backends, zone_plate};
-use selkies_rs::convert::{bgrx_to_i420, I420};
+use common::{backends, zone_plate_pictures};
+use selkies_rs::convert::I420;
 use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderSettings};
 
-// The same writer, decoder and PSNR as the encoder tests; the bench uses part of it.
+// The same writer, decoder and PSNR as the encoder tests; the bench uses part of them.
 #[allow(dead_code)]
 #[path = "../tests/common/bitstream.rs"]
 mod bitstream;
 mod common;
+#[allow(dead_code)]
+#[path = "../tests/common/ffmpeg.rs"]
+mod ffmpeg;
 
 const SIZES: [(u32, u32); 2] = [(1280, 720), (1920, 1080)];
 const FRAMES: usize = 120;
@@ -45,7 +48,7 @@ fn measure(
     let dir = std::env::temp_dir().join(format!("selkies-quality-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = bitstream::write(&dir, codec, w, h, FPS, &units)?;
-    let decoded = bitstream::decode_i420(&path, w, h)?;
+    let decoded = ffmpeg::decode_i420(&path, w, h)?;
     let _ = std::fs::remove_dir_all(&dir);
     let luma = (w * h) as usize;
     let psnr: Vec<f64> = decoded
@@ -68,14 +71,7 @@ fn main() {
     println!("| encoder | size | frames decoded | PSNR-Y mean dB | worst frame dB | bits/frame |");
     println!("|---|---|---|---|---|---|");
     for (w, h) in SIZES {
-        let pictures: Vec<I420> = (0..8)
-            .map(|p| {
-                let mut pic = I420::new(w, h);
-                bgrx_to_i420(&zone_plate(w, h, p), w, h, w as usize * 4, &mut pic)
-                    .expect("sizes match");
-                pic
-            })
-            .collect();
+        let pictures = zone_plate_pictures(w, h);
         for (settings, codec) in backends() {
             match measure(&settings, codec, w, h, &pictures) {
                 Ok(row) => println!("{row}"),

@@ -135,7 +135,7 @@ pub struct ServeConfig {
     /// Local IP address WebRTC media binds to (one UDP socket per interface when unspecified).
     #[arg(long, env = "SELKIES_WEBRTC_ADDR", default_value = "0.0.0.0")]
     pub webrtc_addr: IpAddr,
-    /// x264 threads (0 = automatic).
+    /// Encoder threads (0 = the encoder decides).
     #[arg(long, env = "SELKIES_ENCODER_THREADS", default_value_t = 0)]
     pub encoder_threads: u32,
 }

@@ -110,12 +110,6 @@ impl MediaHub {
 
 /// Opens a small encoder for `codec` to learn whether one works here, and which.
 fn probe(settings: &EncoderSettings, codec: Codec) -> Result<String, encode::EncodeError> {
-    let config = EncoderConfig {
-        width: 320,
-        height: 240,
-        fps: 30,
-        bitrate_kbps: 500,
-        threads: 1,
-    };
+    let config = EncoderConfig::PROBE;
     encode::open(settings, codec, config).map(|e| e.name().to_owned())
 }

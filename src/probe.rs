@@ -18,13 +18,7 @@ pub fn capabilities() -> Vec<Capability> {
 /// Every encoder backend for every codec it could make, opened for real at a small size.
 fn encoders() -> Vec<Capability> {
     use crate::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
-    let config = EncoderConfig {
-        width: 320,
-        height: 240,
-        fps: 30,
-        bitrate_kbps: 500,
-        threads: 1,
-    };
+    let config = EncoderConfig::PROBE;
     let mut caps = Vec::new();
     for kind in EncoderKind::AUTO_ORDER {
         for codec in Codec::PREFERENCE {

@@ -5,7 +5,7 @@
 mod common;
 
 use anyhow::{ensure, Context, Result};
-use common::bitstream;
+use common::{bitstream, decode_i420, probe_pict_types};
 use selkies_rs::convert::I420;
 use selkies_rs::encode::{
     self, Codec, EncodeError, Encoder, EncoderConfig, EncoderKind, EncoderSettings,
@@ -114,7 +114,7 @@ fn check_backend(kind: EncoderKind, settings: &EncoderSettings, codec: Codec) ->
     );
     let dir = tempdir()?;
     let path = bitstream::write(&dir, codec, W, H, FPS, &run.units)?;
-    let decoded = bitstream::decode_i420(&path, W, H)?;
+    let decoded = decode_i420(&path, W, H)?;
     ensure!(
         decoded.len() == FRAMES,
         "{name}: FFmpeg decoded {} of {FRAMES} frames",
@@ -132,14 +132,14 @@ fn check_backend(kind: EncoderKind, settings: &EncoderSettings, codec: Codec) ->
         mean > MIN_MEAN_PSNR_DB && min > MIN_FRAME_PSNR_DB,
         "{name}: PSNR mean {mean:.1} dB, min {min:.1} dB"
     );
-    let types = bitstream::pict_types(&path)?;
+    let types = probe_pict_types(&path)?;
     ensure!(
-        types.first().map(String::as_str) == Some("I"),
+        types.first() == Some(&'I'),
         "{name}: first picture is {:?}",
         types.first()
     );
     ensure!(
-        !types.iter().any(|t| t == "B"),
+        !types.contains(&'B'),
         "{name}: B-frames in a low-latency stream"
     );
     let _ = std::fs::remove_dir_all(&dir);

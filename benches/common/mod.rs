@@ -1,5 +1,6 @@
 //! Content and backends shared by the benchmarks.
 
+use selkies_rs::convert::{bgrx_to_i420, I420};
 use selkies_rs::encode::{Codec, EncoderKind, EncoderSettings};
 
 /// A BGRx zone plate at `phase` (0..8): detail everywhere, different in every phase, like the
@@ -34,4 +35,18 @@ pub fn backends() -> Vec<(EncoderSettings, Codec)> {
         (gst("x264enc"), Codec::H264),
         (gst("vp8enc"), Codec::Vp8),
     ]
+}
+
+/// The eight zone-plate phases as I420, cycled by the encoder benches: every frame differs from
+/// the last everywhere, the encoders' worst case.
+#[allow(dead_code)] // each bench compiles this module on its own
+pub fn zone_plate_pictures(w: u32, h: u32) -> Vec<I420> {
+    (0..8)
+        .map(|p| {
+            let mut pic = I420::new(w, h);
+            bgrx_to_i420(&zone_plate(w, h, p), w, h, w as usize * 4, &mut pic)
+                .expect("sizes match");
+            pic
+        })
+        .collect()
 }

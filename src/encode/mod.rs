@@ -29,6 +29,18 @@ pub struct EncoderConfig {
     pub threads: u32,
 }
 
+impl EncoderConfig {
+    /// A small encoder that opens fast, to learn whether a backend works here at all (`probe`,
+    /// and the codecs the server offers).
+    pub const PROBE: EncoderConfig = EncoderConfig {
+        width: 320,
+        height: 240,
+        fps: 30,
+        bitrate_kbps: 500,
+        threads: 1,
+    };
+}
+
 /// Why an encoder could not open or encode.
 #[derive(Debug, Error)]
 #[non_exhaustive]

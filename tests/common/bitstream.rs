@@ -1,10 +1,9 @@
 //! Writing encoded access units where FFmpeg can read them back (Annex-B for H.264/H.265, IVF for
-//! VP8/VP9/AV1), decoding them to I420, and the PSNR of what came back.
+//! VP8/VP9/AV1), and the PSNR of what came back (decoded by `ffmpeg::decode_i420`).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use selkies_rs::encode::Codec;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Writes `frames` to a file named for `codec` in `dir`, in a form FFmpeg reads.
 pub fn write(
@@ -47,65 +46,6 @@ pub fn write(
     let path = dir.join(name);
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
-}
-
-/// Decodes `path` to I420 frames of `width`×`height` with the `ffmpeg` command.
-pub fn decode_i420(path: &Path, width: u32, height: u32) -> Result<Vec<Vec<u8>>> {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(path)
-        .args([
-            "-fps_mode",
-            "passthrough",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "yuv420p",
-            "-",
-        ])
-        .output()
-        .context("running ffmpeg (apt-get install ffmpeg)")?;
-    if !out.status.success() {
-        bail!(
-            "ffmpeg failed on {}: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let size = (width * height * 3 / 2) as usize;
-    if out.stdout.len() % size != 0 {
-        bail!(
-            "ffmpeg gave {} bytes, not whole {width}x{height} frames",
-            out.stdout.len()
-        );
-    }
-    Ok(out.stdout.chunks_exact(size).map(<[u8]>::to_vec).collect())
-}
-
-/// Picture types FFmpeg sees ("I", "P", "B"), in order.
-pub fn pict_types(path: &Path) -> Result<Vec<String>> {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "frame=pict_type",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .context("running ffprobe (apt-get install ffmpeg)")?;
-    if !out.status.success() {
-        bail!("ffprobe failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.trim().trim_end_matches(',').to_owned())
-        .filter(|l| !l.is_empty())
-        .collect())
 }
 
 /// PSNR in dB of two equally long 8-bit planes.

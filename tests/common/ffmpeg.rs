@@ -83,6 +83,34 @@ pub fn decode_h264_bytes_to_rgb(annex_b: &[u8]) -> Result<Vec<Frame>> {
     decode_h264_to_rgb(&tmp.0)
 }
 
+/// Decodes every picture of `path` (any stream FFmpeg reads: Annex-B, IVF…) to I420 frames of
+/// `width`×`height`, each Y, U and V planes back to back.
+pub fn decode_i420(path: impl AsRef<Path>, width: u32, height: u32) -> Result<Vec<Vec<u8>>> {
+    let out = run(
+        "ffmpeg",
+        Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(path.as_ref())
+            .args([
+                "-fps_mode",
+                "passthrough",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "yuv420p",
+                "-",
+            ]),
+    )?;
+    let size = (width * height * 3 / 2) as usize;
+    if size == 0 || out.stdout.len() % size != 0 {
+        bail!(
+            "ffmpeg produced {} bytes, not a whole number of {width}x{height} I420 frames",
+            out.stdout.len()
+        );
+    }
+    Ok(out.stdout.chunks_exact(size).map(<[u8]>::to_vec).collect())
+}
+
 /// The picture type of every frame in decode order: `'I'`, `'P'`, `'B'` (or `'?'`).
 pub fn probe_pict_types(path: impl AsRef<Path>) -> Result<Vec<char>> {
     Ok(probe_frames(path)?

@@ -25,7 +25,7 @@ pub mod xev;
 
 pub use cdp::Cdp;
 pub use chromium::Chromium;
-pub use ffmpeg::{decode_h264_to_rgb, probe_pict_types, Frame};
+pub use ffmpeg::{decode_h264_to_rgb, decode_i420, probe_pict_types, Frame};
 pub use painter::Painter;
 pub use ports::free_port;
 pub use server::Server;
