@@ -138,6 +138,11 @@ pub struct ServeConfig {
     /// Encoder threads (0 = the encoder decides).
     #[arg(long, env = "SELKIES_ENCODER_THREADS", default_value_t = 0)]
     pub encoder_threads: u32,
+    /// Holds every frame this long before sending it, ms: for checking latency measurements
+    /// (`bench --mode glass`), never for use.
+    #[arg(long, env = "SELKIES_INJECT_DELAY_MS", default_value_t = 0, hide = true,
+          value_parser = clap::value_parser!(u64).range(0..=crate::rtc::delay::MAX_DELAY_MS))]
+    pub inject_delay_ms: u64,
 }
 
 /// A setting that cannot work, said in the operator's terms.

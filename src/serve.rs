@@ -186,6 +186,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
                 credential: String::new(),
             })
             .collect(),
+        inject_delay: Duration::from_millis(config.inject_delay_ms),
     };
     let state = Arc::new(ServerState {
         services: Services {

@@ -12,6 +12,7 @@ import { GamepadPoller } from './gamepad.js';
 import { ClipboardSync } from './clipboard.js';
 import { SettingsPanel, settingsMessage, bitrateMessage, framerateMessage } from './settings.js';
 import { CODEC_CHOICES, codecInUse, decodableCodecs } from './codecs.js';
+import { createGlassBench } from './glassbench.js';
 
 const options = parseOptions(location.search);
 const hooks = createHooks(window);
@@ -28,6 +29,7 @@ const clipboard = new ClipboardSync((text) => hooks.send(text), {
   onError: (err) => log(`clipboard: ${err && err.message ? err.message : err}`, 'warn'),
 });
 hooks.clipboard = clipboard;
+hooks.bench.glass = createGlassBench(video);
 const resizer = options.resize ? new RemoteResizer((text) => hooks.send(text)) : null;
 
 hooks.decodableCodecs = decodableCodecs(videoCapabilities());

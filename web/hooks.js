@@ -4,6 +4,8 @@
 // codec in use ('h264', …; getStats' when known, else the server's), `server.codec` and
 // `server.encoder` what the server's pipeline message reports, `server.encoder_kind` its backend
 // choice (auto, x264, …). The set* functions are replaced by app.js once the page is wired.
+// `bench.glass`: the glass-to-glass recorder on the page's video (glassbench.js: start, stop,
+// take), idle until the bench harness starts it.
 
 const LOG_LINES = 100;
 
@@ -25,6 +27,7 @@ export function createHooks(target = globalThis) {
     attempt: 0,
     options: {},
     log: [],
+    bench: { glass: null },
     send(text) {
       const ch = hooks.channel;
       if (!ch || ch.readyState !== 'open') return false;

@@ -1,9 +1,9 @@
 //! `selkies-rs bench`: figures for the media path, printed as a table or as JSON lines.
 //!
 //! `--mode pipeline` measures capture → convert → encode on the real media thread against a
-//! display that moves; `--mode input` measures the input thread ([`input`]). `glass` for
-//! glass-to-glass through a browser and `peers` for Selkies 1.x/2.x side by side are meant to
-//! join [`Mode`].
+//! display that moves; `--mode input` measures the input thread ([`input`]); `--mode glass`
+//! paint → displayed in a real browser ([`glass`]); `--mode peers` Selkies 1.x and pixelflux on
+//! the same content ([`peers`]). `--plot` draws the latency distributions ([`plot`]).
 //!
 //! Each configuration runs in a fresh child process (this binary, `bench --measure-child`), so
 //! that its CPU time and peak RSS belong to the pipeline alone: the parent starts Xvfb and the
@@ -13,11 +13,14 @@
 //! [`crate::pipeline`] exposes to any viewer.
 
 pub mod cpu;
+pub mod glass;
 pub mod input;
 pub mod measure;
 pub mod peers;
+pub mod plot;
 pub mod report;
 pub mod rss;
+pub mod stamp;
 pub mod stats;
 
 use crate::capture::animate::{Animator, Content};
@@ -45,6 +48,8 @@ pub enum Mode {
     Input,
     /// The same content through selkies-rs, the Selkies 1.x GStreamer pipeline and pixelflux.
     Peers,
+    /// Glass to glass: a frame stamp painted on X → shown by headless Chromium.
+    Glass,
 }
 
 /// `selkies-rs bench` flags.
@@ -90,6 +95,26 @@ pub struct BenchArgs {
     /// One JSON object per configuration per line instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the latency distributions (pipeline, peers' selkies-rs runs, glass) to this
+    /// SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<std::path::PathBuf>,
+    /// Glass mode: frame stamps painted per second (not a divisor of --fps, so every phase of
+    /// stamp against frame is sampled).
+    #[arg(long, default_value_t = 47.0)]
+    pub stamp_hz: f64,
+    /// Glass mode: the server holds every frame this long before sending it, ms. Checks the
+    /// measurement; leave at 0 to measure.
+    #[arg(long, default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=crate::rtc::delay::MAX_DELAY_MS))]
+    pub inject_delay_ms: u64,
+    /// Glass mode: write every stamp painted and every frame the browser showed (raw times,
+    /// ms since the Unix epoch), per configuration, to this JSON file.
+    #[arg(long, value_name = "FILE.json")]
+    pub records: Option<std::path::PathBuf>,
+    /// Internal: the measuring child also prints every latency sample (for --plot).
+    #[arg(long, hide = true)]
+    pub samples: bool,
     /// Internal: measure `--display` once in this process and print one JSON line.
     #[arg(long, hide = true, requires = "display")]
     pub measure_child: bool,
@@ -129,6 +154,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.mode {
         Mode::Pipeline => pipeline(&args),
         Mode::Peers => peers(&args),
+        Mode::Glass => glass_mode(&args),
         Mode::Input => {
             let reports = input::run(args.display.as_deref(), args.seconds)?;
             let mut out = std::io::stdout().lock();
@@ -142,6 +168,58 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn glass_mode(args: &BenchArgs) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for target in &targets(args) {
+        let report = glass::run(args, target)?;
+        if args.json {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", serde_json::to_string(&report)?)?;
+            out.flush()?;
+        }
+        reports.push(report);
+    }
+    if !args.json {
+        print!("{}", glass::table(&reports));
+    }
+    if let Some(path) = &args.records {
+        let all: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| serde_json::json!({ "width": r.width, "height": r.height, "records": r.records }))
+            .collect();
+        std::fs::write(path, serde_json::to_string(&all)?)
+            .with_context(|| format!("cannot write the records to {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let labels: Vec<String> = reports
+            .iter()
+            .map(|r| format!("glass {}x{} paint → displayed", r.width, r.height))
+            .collect();
+        let series: Vec<plot::Series<'_>> = reports
+            .iter()
+            .zip(&labels)
+            .map(|(r, label)| plot::Series {
+                label,
+                samples_ms: &r.samples,
+            })
+            .collect();
+        write_plot(path, "selkies-rs glass-to-glass latency", &series)?;
+    }
+    Ok(())
+}
+
+/// Writes the latency picture.
+fn write_plot(
+    path: &std::path::Path,
+    title: &str,
+    series: &[plot::Series<'_>],
+) -> anyhow::Result<()> {
+    std::fs::write(path, plot::cdf_svg(title, series))
+        .with_context(|| format!("cannot write the plot to {}", path.display()))?;
+    tracing::info!(path = %path.display(), "latency plot written");
+    Ok(())
 }
 
 fn secs(flag: &str, v: f64) -> anyhow::Result<Duration> {
@@ -217,10 +295,12 @@ struct Stage {
     virtual_display: Option<VirtualDisplay>,
     display: String,
     content: Option<Content>,
+    size: (u32, u32),
 }
 
 impl Stage {
-    fn prepare(args: &BenchArgs, target: &Target) -> anyhow::Result<Self> {
+    /// `top`: rows at the top the painter leaves alone (for the glass bench's stamp).
+    fn prepare(args: &BenchArgs, target: &Target, top: u16) -> anyhow::Result<Self> {
         let (virtual_display, display, content) = match target {
             Target::Own(w, h) => {
                 let vd = VirtualDisplay::start(*w, *h)
@@ -235,17 +315,22 @@ impl Stage {
             Target::Existing(d) => (None, d.clone(), args.content),
         };
         let animator = content
-            .map(|c| Animator::start(&display, c, args.fps))
+            .map(|c| Animator::start_below(&display, c, args.fps, top))
             .transpose()
             .with_context(|| format!("cannot paint on {display}"))?;
-        if matches!(content, Some(Content::Motion | Content::Desktop)) {
-            wait_for_motion(&display)?;
-        }
+        let size = if matches!(content, Some(Content::Motion | Content::Desktop)) {
+            wait_for_motion(&display)?
+        } else {
+            XshmCapture::open(Some(&display))
+                .with_context(|| format!("cannot open {display}"))?
+                .size()
+        };
         Ok(Stage {
             animator,
             virtual_display,
             display,
             content,
+            size,
         })
     }
 }
@@ -274,7 +359,7 @@ fn peers(args: &BenchArgs) -> anyhow::Result<()> {
     let mut reports = Vec::new();
     let targets = targets(args);
     for target in &targets {
-        let stage = Stage::prepare(args, target)?;
+        let stage = Stage::prepare(args, target, 0)?;
         let display = stage.display.clone();
         // The display is painted once for all peers; our own run must not paint again.
         let ours_args = BenchArgs {
@@ -315,7 +400,7 @@ fn peers(args: &BenchArgs) -> anyhow::Result<()> {
 /// Sets up the display and painter for `target`, runs a measuring child against it, and
 /// returns the child's report.
 fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
-    let stage = Stage::prepare(args, target)?;
+    let stage = Stage::prepare(args, target, 0)?;
     let (display, content) = (stage.display.clone(), stage.content);
     let painter = match stage.animator {
         Some(_) => Some(painter_thread()?),
@@ -400,8 +485,9 @@ fn painter_thread() -> anyhow::Result<Task> {
 }
 
 /// Waits until two grabs of `display` differ: the painter renders its frames before it starts
-/// drawing (the 1080p zone plate takes a while), and that must not fall in the window.
-fn wait_for_motion(display: &str) -> anyhow::Result<()> {
+/// drawing (the 1080p zone plate takes a while), and that must not fall in the window. Returns
+/// the display's size.
+fn wait_for_motion(display: &str) -> anyhow::Result<(u32, u32)> {
     let mut capture = XshmCapture::open(Some(display))
         .with_context(|| format!("cannot grab {display} to see it move"))?;
     let deadline = Instant::now() + MOTION_TIMEOUT;
@@ -410,7 +496,7 @@ fn wait_for_motion(display: &str) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(30));
         let frame = capture.grab()?;
         if frame.data != previous.as_slice() {
-            return Ok(());
+            return Ok(capture.size());
         }
         if Instant::now() > deadline {
             bail!("{display} did not change within {MOTION_TIMEOUT:?} of starting the painter");
@@ -481,7 +567,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_flags() {
-        assert!(parse(&["--mode", "glass"]).is_err());
+        assert!(parse(&["--mode", "latency"]).is_err());
+        assert!(parse(&["--inject-delay-ms", "10001"]).is_err());
         assert!(parse(&["--resolutions", "640"]).is_err());
         assert!(parse(&["--content", "video"]).is_err());
         assert!(parse(&["--display", ":1", "--resolutions", "640x480"]).is_err());

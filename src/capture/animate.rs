@@ -47,13 +47,32 @@ impl Animator {
     /// # Errors
     /// When the display cannot be reached.
     pub fn start(display: &str, content: Content, fps: u32) -> Result<Self, xcb::ConnError> {
+        Self::start_below(display, content, fps, 0)
+    }
+
+    /// Like [`Animator::start`], leaving the top `top` rows of the screen alone: the glass bench
+    /// paints its frame stamp there, and full-screen content drawn over it would erase it.
+    ///
+    /// # Errors
+    /// When the display cannot be reached.
+    pub fn start_below(
+        display: &str,
+        content: Content,
+        fps: u32,
+        top: u16,
+    ) -> Result<Self, xcb::ConnError> {
         let (conn, screen_num) = xcb::Connection::connect(Some(display))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("animate".into())
             .spawn(move || {
-                if let Err(e) = paint_loop(&conn, screen_num, content, fps.max(1), &flag) {
+                let area = Area {
+                    content,
+                    fps: fps.max(1),
+                    top,
+                };
+                if let Err(e) = paint_loop(&conn, screen_num, area, &flag) {
                     tracing::warn!(error = %e, "animation stopped");
                 }
             })
@@ -74,20 +93,29 @@ impl Drop for Animator {
     }
 }
 
+/// What the painter paints, how often, and below which row.
+struct Area {
+    content: Content,
+    fps: u32,
+    top: u16,
+}
+
 fn paint_loop(
     conn: &xcb::Connection,
     screen_num: i32,
-    content: Content,
-    fps: u32,
+    area: Area,
     stop: &AtomicBool,
 ) -> xcb::Result<()> {
+    let Area { content, fps, top } = area;
     let setup = conn.get_setup();
     let Some(screen) = setup.roots().nth(usize::try_from(screen_num).unwrap_or(0)) else {
         return Ok(());
     };
     let root = screen.root();
     let depth = screen.root_depth();
-    let (w, h) = (screen.width_in_pixels(), screen.height_in_pixels());
+    let (w, full_h) = (screen.width_in_pixels(), screen.height_in_pixels());
+    let top = top.min(full_h);
+    let h = full_h - top;
     let gc: x::Gcontext = conn.generate_id();
     conn.send_request(&x::CreateGc {
         cid: gc,
@@ -116,7 +144,7 @@ fn paint_loop(
             *c,
             x::Rectangle {
                 x,
-                y: 0,
+                y: top as i16,
                 width: bw,
                 height: h,
             },
@@ -137,7 +165,7 @@ fn paint_loop(
     let mut last_x: i16 = 0;
     while !stop.load(Ordering::Relaxed) {
         match &plate {
-            Some(p) => p.paint(conn, root, gc, depth, frame)?,
+            Some(p) => p.paint(conn, (root, gc, depth), top, frame)?,
             None => {
                 // Erase the old block with the bar colour beneath it, then draw it moved.
                 let bar = (last_x.max(0) as u16 / bw) as usize;
@@ -146,7 +174,7 @@ fn paint_loop(
                     under,
                     x::Rectangle {
                         x: last_x,
-                        y: (h / 2) as i16,
+                        y: (top + h / 2) as i16,
                         width: block,
                         height: block,
                     },
@@ -164,7 +192,7 @@ fn paint_loop(
                     colour,
                     x::Rectangle {
                         x: last_x,
-                        y: (h / 2) as i16,
+                        y: (top + h / 2) as i16,
                         width: block,
                         height: block,
                     },
@@ -220,12 +248,12 @@ impl ZonePlate {
         }
     }
 
+    /// Uploads one phase with its first row at screen row `top`.
     fn paint(
         &self,
         conn: &xcb::Connection,
-        root: x::Window,
-        gc: x::Gcontext,
-        depth: u8,
+        (root, gc, depth): (x::Window, x::Gcontext, u8),
+        top: u16,
         frame: u32,
     ) -> xcb::Result<()> {
         let img = &self.phases[frame as usize % self.phases.len()];
@@ -242,7 +270,7 @@ impl ZonePlate {
                 width: self.width,
                 height: rows as u16,
                 dst_x: 0,
-                dst_y: y as i16,
+                dst_y: (usize::from(top) + y) as i16,
                 left_pad: 0,
                 depth,
                 data: &img[y * row..(y + rows) * row],

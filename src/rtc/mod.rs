@@ -6,6 +6,7 @@
 
 pub mod channel;
 pub mod clipboard;
+pub mod delay;
 pub mod keyframe;
 pub mod negotiate;
 pub mod peer;
@@ -18,7 +19,7 @@ use rtc::peer_connection::configuration::setting_engine::{SettingEngine, Setting
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::transport::RTCIceServer;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
 };
 use std::net::IpAddr;
 
@@ -41,6 +42,8 @@ pub struct RtcConfig {
     pub udp_addr: IpAddr,
     /// STUN/TURN servers the server side gathers candidates from.
     pub ice_servers: Vec<IceServer>,
+    /// Extra hold on every frame before it is sent (zero in normal use; see [`delay`]).
+    pub inject_delay: std::time::Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +112,16 @@ pub fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
     }
 }
 
-/// A media engine that knows `codecs`, in that order.
+/// The RTP header extension that tells the browser how long it may hold a frame before showing
+/// it; we send 0–0 ms on every packet (see [`PLAYOUT_DELAY_NONE`]).
+pub const PLAYOUT_DELAY_URI: &str = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
+
+/// Playout delay min 0, max 0 (two 12-bit fields in 10 ms units): libwebrtc then renders each
+/// frame as soon as it is decoded instead of smoothing playout through its jitter buffer. A
+/// receiver's `jitterBufferTarget = 0` only lowers the minimum; this removes the smoothing.
+pub const PLAYOUT_DELAY_NONE: [u8; 3] = [0, 0, 0];
+
+/// A media engine that knows `codecs`, in that order, and the playout-delay extension.
 pub(crate) fn media_engine(codecs: &[Codec]) -> Result<MediaEngine, RtcError> {
     let mut engine = MediaEngine::default();
     for &codec in codecs {
@@ -117,6 +129,15 @@ pub(crate) fn media_engine(codecs: &[Codec]) -> Result<MediaEngine, RtcError> {
             .register_codec(codec_parameters(codec), RtpCodecKind::Video)
             .map_err(RtcError::from_any)?;
     }
+    engine
+        .register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: PLAYOUT_DELAY_URI.to_owned(),
+            },
+            RtpCodecKind::Video,
+            None,
+        )
+        .map_err(RtcError::from_any)?;
     Ok(engine)
 }
 

@@ -34,6 +34,25 @@ pub fn accepted(answer_sdp: &str, offered: &[(u8, Codec)]) -> Vec<(Codec, u8)> {
     out
 }
 
+/// The id the answer's first video section gives the RTP header extension `uri`
+/// (`a=extmap:<id>[/direction] <uri>`), if the browser accepted it with an id a one-byte
+/// header can carry (1–14).
+pub fn extension_id(answer_sdp: &str, uri: &str) -> Option<u8> {
+    answer_sdp
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("m=video "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("m="))
+        .filter_map(|l| l.strip_prefix("a=extmap:"))
+        .find_map(|rest| {
+            let (id, named) = rest.split_once(' ')?;
+            let id: u8 = id.split('/').next()?.parse().ok()?;
+            (named.split_ascii_whitespace().next() == Some(uri) && (1..=14).contains(&id))
+                .then_some(id)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +85,26 @@ mod tests {
         assert!(accepted("m=video", &OFFERED).is_empty());
         assert!(accepted("m=video 9", &OFFERED).is_empty());
         assert!(accepted("", &OFFERED).is_empty());
+    }
+
+    #[test]
+    fn extension_ids_come_from_the_video_section() {
+        const URI: &str = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
+        let sdp = "m=audio 9 X 111\r\na=extmap:3 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n\
+                   m=video 9 X 102\r\na=extmap:2 urn:3gpp:video-orientation\r\n\
+                   a=extmap:6/recvonly http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n\
+                   m=application 9 X\r\na=extmap:7 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n";
+        assert_eq!(extension_id(sdp, URI), Some(6));
+        assert_eq!(extension_id(sdp, "urn:3gpp:video-orientation"), Some(2));
+        assert_eq!(extension_id(sdp, "urn:none"), None);
+        assert_eq!(
+            extension_id("m=video 9 X 102\r\na=extmap:15 urn:x\r\n", "urn:x"),
+            None
+        );
+        assert_eq!(
+            extension_id("m=video 9 X 102\r\na=extmap:x urn:x\r\n", "urn:x"),
+            None
+        );
+        assert_eq!(extension_id("a=extmap:1 urn:x\r\n", "urn:x"), None);
     }
 }

@@ -6,6 +6,7 @@
 //! start flowing once ICE/DTLS connect, with an IDR first; a viewer that falls behind skips to
 //! the next IDR instead of decoding garbage.
 
+use super::delay::DelayLine;
 use super::{
     channel, codec_parameters, configuration, interceptors, media_engine, negotiate, payload_type,
     rtp_codec, settings, RtcConfig, RtcError,
@@ -15,6 +16,7 @@ use crate::input::service::Role;
 use crate::media::MediaHub;
 use crate::pipeline::{Control, EncodedFrame, PipelineHandle};
 use crate::services::Services;
+use bytes::Bytes;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
@@ -43,6 +45,8 @@ const RTP_MTU: usize = 1200;
 pub struct Negotiated {
     pub media: PipelineHandle,
     pub payload_type: u8,
+    /// The answer's id for the playout-delay header extension, when the browser takes it.
+    pub playout_delay_id: Option<u8>,
 }
 
 /// What the peer connection tells the signalling side.
@@ -209,7 +213,13 @@ impl Peer {
                 Arc::clone(&track),
                 Arc::clone(hub.control()),
             )),
-            tokio::spawn(write_video(track, ssrc, negotiated_rx.clone(), connected)),
+            tokio::spawn(write_video(
+                track,
+                ssrc,
+                negotiated_rx.clone(),
+                connected,
+                DelayLine::new(config.inject_delay),
+            )),
             tokio::spawn(channel::serve(
                 dc,
                 services.clone(),
@@ -258,6 +268,7 @@ impl Peer {
                     .join(", "),
             });
         }
+        let playout_delay_id = negotiate::extension_id(&sdp, super::PLAYOUT_DELAY_URI);
         let mut failures = Vec::new();
         for (codec, payload_type) in accepted {
             let hub = Arc::clone(&self.hub);
@@ -271,6 +282,7 @@ impl Peer {
                     self.negotiated.send_replace(Some(Negotiated {
                         media,
                         payload_type,
+                        playout_delay_id,
                     }));
                     return Ok(codec);
                 }
@@ -340,6 +352,7 @@ async fn write_video(
     ssrc: u32,
     mut negotiated: watch::Receiver<Option<Negotiated>>,
     connected: Arc<Notify>,
+    mut delay: DelayLine,
 ) {
     connected.notified().await;
     let chosen = match negotiated.wait_for(Option::is_some).await {
@@ -349,6 +362,7 @@ async fn write_video(
     let Some(Negotiated {
         media,
         payload_type,
+        playout_delay_id,
     }) = chosen
     else {
         return;
@@ -373,7 +387,7 @@ async fn write_video(
     // Until an IDR arrives, deltas would reference pictures this viewer never had.
     let mut need_keyframe = true;
     loop {
-        let frame: EncodedFrame = match frames.recv().await {
+        let frame: EncodedFrame = match delay.next(&mut frames).await {
             Ok(f) => f,
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 tracing::debug!(skipped = n, "viewer lagged; waiting for an IDR");
@@ -398,7 +412,13 @@ async fn write_video(
                 continue;
             }
         };
-        for packet in packets {
+        for mut packet in packets {
+            if let Some(id) = playout_delay_id {
+                // Fails only for an id outside 1–14, which `extension_id` never returns.
+                let _ = packet
+                    .header
+                    .set_extension(id, Bytes::from_static(&super::PLAYOUT_DELAY_NONE));
+            }
             if let Err(e) = track.write_rtp(packet).await {
                 tracing::debug!(error = %e, "video write failed; viewer gone");
                 return;
