@@ -65,8 +65,30 @@ fn bench_json(args: &[&str]) -> Vec<Value> {
 
 #[test]
 fn bench_json_on_its_own_xvfb() {
-    let rows = bench_json(&["--json", "--seconds", "2", "--resolutions", "640x480"]);
+    let plot = std::env::temp_dir().join(format!("selkies-bench-{}.svg", std::process::id()));
+    let plot_arg = plot.to_string_lossy().into_owned();
+    let rows = bench_json(&[
+        "--json",
+        "--seconds",
+        "2",
+        "--resolutions",
+        "640x480",
+        "--plot",
+        &plot_arg,
+    ]);
     assert_eq!(rows.len(), 1, "one configuration, one line: {rows:?}");
+    let svg = std::fs::read_to_string(&plot).expect("--plot wrote the picture");
+    let _ = std::fs::remove_file(&plot);
+    // One curve for the one configuration, its percentiles in the legend.
+    assert!(
+        svg.starts_with("<svg") && svg.contains("motion 640x480"),
+        "{svg:.300}"
+    );
+    assert!(svg.contains("<polyline"), "{svg:.300}");
+    assert!(
+        rows[0].get("latency_samples_ms").is_none(),
+        "samples stay internal"
+    );
     for v in rows {
         for key in NUMBERS {
             let x = num(&v, key);

@@ -34,6 +34,8 @@ pub struct Spec {
     pub painter: Option<Task>,
     /// The X server process, to report its CPU apart.
     pub xserver: Option<Task>,
+    /// Keep every latency sample in the report (for `--plot`).
+    pub samples: bool,
 }
 
 /// What the receiving thread passes on: just the stamps and the size, not the bytes.
@@ -217,5 +219,13 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
         encode_p95_ms: encode.p95,
         rss_mb: peak_rss as f64 / (1024.0 * 1024.0),
         kbps: bytes as f64 * 8.0 / seconds / 1e3,
+        latency_samples_ms: if spec.samples {
+            frames
+                .iter()
+                .map(|s| ms(s.encoded_at - s.captured_at))
+                .collect()
+        } else {
+            Vec::new()
+        },
     })
 }

@@ -95,8 +95,8 @@ pub struct BenchArgs {
     /// One JSON object per configuration per line instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also write the latency distributions (pipeline, peers' selkies-rs runs, glass) to this
-    /// SVG file.
+    /// Pipeline and glass modes: also draw the latency distributions (CDF per configuration)
+    /// into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<std::path::PathBuf>,
     /// Glass mode: frame stamps painted per second (not a divisor of --fps, so every phase of
@@ -259,6 +259,7 @@ fn measure_child(args: &BenchArgs, warmup: Duration, window: Duration) -> anyhow
         window,
         painter,
         xserver: args.xserver_pid.map(Task::Process),
+        samples: args.samples,
     };
     let report = measure::run(&spec)?;
     let mut out = std::io::stdout().lock();
@@ -339,17 +340,34 @@ fn pipeline(args: &BenchArgs) -> anyhow::Result<()> {
     let targets = targets(args);
     let mut reports = Vec::with_capacity(targets.len());
     for target in &targets {
-        let report = run_one(args, target)?;
+        let mut report = run_one(args, target)?;
+        let samples = std::mem::take(&mut report.latency_samples_ms);
         if args.json {
             // Printed as each finishes so a long run shows progress and survives a later failure.
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", report.to_json_line()?)?;
             out.flush()?;
         }
-        reports.push(report);
+        reports.push((report, samples));
     }
     if !args.json {
-        print!("{}", report::table(&reports));
+        let plain: Vec<Report> = reports.iter().map(|(r, _)| r.clone()).collect();
+        print!("{}", report::table(&plain));
+    }
+    if let Some(path) = &args.plot {
+        let labels: Vec<String> = reports
+            .iter()
+            .map(|(r, _)| format!("{} {}x{} capture → encoded", r.content, r.width, r.height))
+            .collect();
+        let series: Vec<plot::Series<'_>> = reports
+            .iter()
+            .zip(&labels)
+            .map(|((_, samples), label)| plot::Series {
+                label,
+                samples_ms: samples,
+            })
+            .collect();
+        write_plot(path, "selkies-rs pipeline latency", &series)?;
     }
     Ok(())
 }
@@ -428,6 +446,7 @@ fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
         .args(["--encoder", &args.encoder.to_string()])
         .args(["--codec", &args.codec.to_string()])
         .args(["--threads", &args.threads.to_string()])
+        .args(args.plot.is_some().then_some("--samples"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());

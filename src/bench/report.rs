@@ -62,6 +62,10 @@ pub struct Report {
     pub rss_mb: f64,
     /// Encoded bitrate over the window.
     pub kbps: f64,
+    /// Every capture → encoded latency, ms: only between the measuring child and the parent,
+    /// when `--plot` wants them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_samples_ms: Vec<f64>,
 }
 
 impl Report {
@@ -197,6 +201,7 @@ mod tests {
             encode_p95_ms: 2.5,
             rss_mb: 40.0,
             kbps: 7900.0,
+            latency_samples_ms: Vec::new(),
         }
     }
 
