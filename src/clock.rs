@@ -38,6 +38,12 @@ impl FrameClock {
         self.interval = interval(fps);
     }
 
+    /// A frame is taken now, ahead of its slot (the screen changed after a still spell): the
+    /// next slot is one interval from now, so the rate stays capped.
+    pub fn fire_now(&mut self, now: Instant) {
+        self.next = now + self.interval;
+    }
+
     /// Checks the clock at `now`; when a frame is due, the clock advances to the next slot.
     pub fn poll(&mut self, now: Instant) -> Tick {
         if now < self.next {
@@ -99,5 +105,21 @@ mod tests {
         let mut z = FrameClock::new(0, t0);
         assert_eq!(z.interval(), Duration::from_secs(1));
         assert_eq!(z.poll(t0), Tick::Due { missed: 0 });
+    }
+
+    #[test]
+    fn an_early_frame_moves_the_next_slot() {
+        let t0 = Instant::now();
+        let mut c = FrameClock::new(50, t0);
+        assert_eq!(c.poll(t0), Tick::Due { missed: 0 });
+        c.fire_now(t0 + Duration::from_millis(30));
+        assert_eq!(
+            c.poll(t0 + Duration::from_millis(40)),
+            Tick::Wait(Duration::from_millis(10))
+        );
+        assert_eq!(
+            c.poll(t0 + Duration::from_millis(50)),
+            Tick::Due { missed: 0 }
+        );
     }
 }

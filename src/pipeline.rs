@@ -392,6 +392,22 @@ impl MediaThread {
         let mut keyframes_served: Option<u64> = None;
         while !self.stop.load(Ordering::Relaxed) {
             let captured_at = match clock.poll(Instant::now()) {
+                // Still screen: the last slot found nothing to send, so a change now need not
+                // wait up to a frame for the next slot; the clock still caps the rate.
+                Tick::Wait(d) if still > 0 && self.config.skip_unchanged => {
+                    match self.capture.wait_damage(d.min(Duration::from_millis(50))) {
+                        Ok(true) => {
+                            let now = Instant::now();
+                            clock.fire_now(now);
+                            now
+                        }
+                        Ok(false) => continue,
+                        Err(e) => {
+                            tracing::error!(error = %e, "display lost; media thread stops");
+                            return;
+                        }
+                    }
+                }
                 Tick::Wait(d) => {
                     // Short sleeps so a stop or a rate change is noticed promptly.
                     std::thread::sleep(d.min(Duration::from_millis(50)));

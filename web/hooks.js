@@ -5,7 +5,8 @@
 // `server.encoder` what the server's pipeline message reports, `server.encoder_kind` its backend
 // choice (auto, x264, …). The set* functions are replaced by app.js once the page is wired.
 // `bench.glass`: the glass-to-glass recorder on the page's video (glassbench.js: start, stop,
-// take), idle until the bench harness starts it.
+// take; take() also reports `readPath`, 'webcodecs' or 'canvas'), idle until the bench harness
+// starts it.
 
 const LOG_LINES = 100;
 

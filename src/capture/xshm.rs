@@ -58,6 +58,33 @@ pub struct XshmCapture {
     xfixes_ready: bool,
     /// XDamage on the root window, once [`XshmCapture::track_damage`] turned it on.
     damage: Option<damage::Damage>,
+    /// Waits on the X socket for damage (made with the damage tracking).
+    waiter: Option<Waiter>,
+    /// A damage event already read (by [`XshmCapture::wait_damage`]) and not yet taken.
+    pending_damage: bool,
+}
+
+/// Readiness of the X socket, for sleeping until damage arrives instead of until the next tick.
+struct Waiter {
+    poll: mio::Poll,
+    events: mio::Events,
+}
+
+impl Waiter {
+    fn new(conn: &xcb::Connection) -> std::io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        let poll = mio::Poll::new()?;
+        let fd = conn.as_raw_fd();
+        poll.registry().register(
+            &mut mio::unix::SourceFd(&fd),
+            mio::Token(0),
+            mio::Interest::READABLE,
+        )?;
+        Ok(Self {
+            poll,
+            events: mio::Events::with_capacity(2),
+        })
+    }
 }
 
 impl XshmCapture {
@@ -110,6 +137,8 @@ impl XshmCapture {
             seg_id: shm::Seg::none(),
             xfixes_ready: false,
             damage: None,
+            waiter: None,
+            pending_damage: false,
         };
         capture.attach()?;
         Ok(capture)
@@ -198,7 +227,54 @@ impl XshmCapture {
             level: damage::ReportLevel::NonEmpty,
         })?;
         self.damage = Some(id);
+        self.waiter = Waiter::new(&self.conn)
+            .map_err(|e| tracing::debug!(error = %e, "no socket wait; damage is polled per tick"))
+            .ok();
         Ok(true)
+    }
+
+    /// Sleeps until the screen changes or `timeout` passes; `true` when it changed. The change
+    /// stays for [`XshmCapture::take_damage`] to report. Without damage tracking (or a socket
+    /// wait), just sleeps and answers `false`, so the caller keeps to its frame clock.
+    ///
+    /// # Errors
+    /// A broken connection.
+    pub fn wait_damage(&mut self, timeout: std::time::Duration) -> Result<bool, CaptureError> {
+        let deadline = std::time::Instant::now() + timeout;
+        if self.damage.is_none() || self.waiter.is_none() {
+            std::thread::sleep(timeout);
+            return Ok(false);
+        }
+        loop {
+            if self.read_damage()? {
+                return Ok(true);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            let Some(w) = self.waiter.as_mut() else {
+                return Ok(false);
+            };
+            // Edge-triggered: `read_damage` just read the socket dry, so new bytes wake us.
+            if let Err(e) = w.poll.poll(&mut w.events, Some(left)) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(CaptureError::Shm(e));
+                }
+            }
+        }
+    }
+
+    /// Reads what the X server sent (xcb's queue first: a reply read may have queued events
+    /// behind it, and the socket then looks idle); `true` when damage is pending.
+    fn read_damage(&mut self) -> Result<bool, CaptureError> {
+        while let Some(event) = self.conn.poll_for_queued_event()? {
+            self.pending_damage |= matches!(event, xcb::Event::Damage(damage::Event::Notify(_)));
+        }
+        while let Some(event) = self.conn.poll_for_event()? {
+            self.pending_damage |= matches!(event, xcb::Event::Damage(damage::Event::Notify(_)));
+        }
+        Ok(self.pending_damage)
     }
 
     /// Whether anything on screen changed since the last call (always `true` without damage
@@ -211,10 +287,8 @@ impl XshmCapture {
         let Some(id) = self.damage else {
             return Ok(true);
         };
-        let mut damaged = false;
-        while let Some(event) = self.conn.poll_for_event()? {
-            damaged |= matches!(event, xcb::Event::Damage(damage::Event::Notify(_)));
-        }
+        let damaged = self.read_damage()?;
+        self.pending_damage = false;
         if damaged {
             self.conn.send_request(&damage::Subtract {
                 damage: id,

@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeStamp, stampCheck, STAMP_CELLS, CELL_PX, STAMP_WIDTH, STAMP_HEIGHT,
+  decodeStamp, decodeStampLuma, stampCheck, STAMP_CELLS, CELL_PX, STAMP_WIDTH, STAMP_HEIGHT,
 } from '../stamp.js';
 
 /** The 30 cell bits for `counter`, written out from the layout rather than from stamp.js. */
@@ -114,4 +114,72 @@ test('a buffer too small for the stamp is a caller error', () => {
   assert.throws(() => decodeStamp(new Uint8ClampedArray(100), STAMP_WIDTH), RangeError);
   assert.throws(() => decodeStamp(paint(bitsFor(1)), 320), RangeError);
   assert.throws(() => decodeStamp(null), RangeError);
+});
+
+test('BGRA pixels are read in their channel order', () => {
+  // Orange-red (R 255, G 100) is bright (luma 135); read as RGBA it would be dark blue (88).
+  const c = 0x5a5a5a;
+  const bgra = paint(bitsFor(c));
+  for (let p = 0; p < bgra.length; p += 4) {
+    const on = bgra[p] === 255;
+    bgra.set(on ? [0, 100, 255] : [0, 0, 0], p);
+  }
+  assert.equal(decodeStamp(bgra, STAMP_WIDTH, 'bgra'), c);
+  assert.equal(decodeStamp(bgra, STAMP_WIDTH, 'rgba'), null);
+  assert.throws(() => decodeStamp(bgra, STAMP_WIDTH, 'argb'), RangeError);
+});
+
+/** A luma plane, rows `stride` bytes apart, showing `bits`; `level(bit, x, y)` picks each sample. */
+function paintLuma(bits, { stride = STAMP_WIDTH, rows = STAMP_HEIGHT, level = (bit) => (bit ? 235 : 16) } = {}) {
+  const y = new Uint8Array(stride * rows).fill(77); // padding and anything past the stamp
+  for (let row = 0; row < STAMP_HEIGHT; row += 1) {
+    for (let x = 0; x < STAMP_WIDTH; x += 1) {
+      y[row * stride + x] = Math.max(0, Math.min(255, level(bits[Math.floor(x / CELL_PX)], x, row)));
+    }
+  }
+  return y;
+}
+
+test('luma planes decode, limited range included', () => {
+  for (const c of [0, 1, 0x800000, 0xabcdef, 0x123456, 0xffffff]) {
+    assert.equal(decodeStampLuma(paintLuma(bitsFor(c))), c, `counter ${c.toString(16)}`);
+    assert.equal(decodeStampLuma(paintLuma(bitsFor(c), { level: (bit) => (bit ? 255 : 0) })), c);
+  }
+});
+
+test('a luma plane is read by its stride', () => {
+  // A Y plane of a 1920-wide frame, and one whose rows are padded to 512; only 15 full rows
+  // plus 480 samples of the last are needed.
+  assert.equal(decodeStampLuma(paintLuma(bitsFor(0xabcdef), { stride: 1920 }), 1920), 0xabcdef);
+  const padded = paintLuma(bitsFor(0x123456), { stride: 512 });
+  assert.equal(decodeStampLuma(padded, 512), 0x123456);
+  assert.equal(decodeStampLuma(padded.subarray(0, 512 * 15 + 480), 512), 0x123456);
+});
+
+test('noisy, washed-out luma still decodes; wrong checks and plain planes do not', () => {
+  const c = 0xabcdef;
+  const rand = noise(11, 30);
+  assert.equal(decodeStampLuma(paintLuma(bitsFor(c), { level: (bit) => (bit ? 235 : 16) + rand() })), c);
+  assert.equal(decodeStampLuma(paintLuma(bitsFor(c), { level: (bit) => (bit ? 180 : 60) })), c);
+  assert.equal(decodeStampLuma(paintLuma(bitsFor(c, stampCheck(c) ^ 1))), null);
+  assert.equal(decodeStampLuma(paintLuma(new Array(30).fill(0))), null);
+  assert.equal(decodeStampLuma(paintLuma(new Array(30).fill(1))), null);
+  assert.equal(decodeStampLuma(new Uint8Array(STAMP_WIDTH * STAMP_HEIGHT).fill(128)), null);
+});
+
+test('luma and RGB decoding agree on the same frame', () => {
+  const bits = bitsFor(0x0f1e2d);
+  const rand = noise(3, 20);
+  const levels = Array.from({ length: STAMP_WIDTH * STAMP_HEIGHT }, (_, p) => (bits[Math.floor((p % STAMP_WIDTH) / CELL_PX)] ? 220 : 30) + rand());
+  const rgba = new Uint8ClampedArray(levels.length * 4);
+  levels.forEach((v, p) => rgba.set([v, v, v, 255], p * 4));
+  assert.equal(decodeStampLuma(Uint8Array.from(levels)), decodeStamp(rgba));
+  assert.equal(decodeStamp(rgba), 0x0f1e2d);
+});
+
+test('a luma buffer too small for the stamp is a caller error', () => {
+  assert.throws(() => decodeStampLuma(new Uint8Array(STAMP_WIDTH * STAMP_HEIGHT - 1)), RangeError);
+  assert.throws(() => decodeStampLuma(new Uint8Array(640 * 16), 320), RangeError);
+  assert.throws(() => decodeStampLuma(new Uint8Array(640 * 16), 480.5), RangeError);
+  assert.throws(() => decodeStampLuma(null), RangeError);
 });

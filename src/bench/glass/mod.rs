@@ -73,6 +73,9 @@ pub struct GlassReport {
     pub cpu_percent: f64,
     /// Every process of the browser, CPU as a share of one core.
     pub browser_cpu_percent: f64,
+    /// How the page read the stamps: `webcodecs` (luma copied out of the decoded frame) or
+    /// `canvas` (the frame drawn and read back in RGB, costlier).
+    pub read_path: String,
     /// The server's peak resident memory, MiB.
     pub rss_mb: f64,
     /// Video received by the browser.
@@ -124,7 +127,9 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
             .map(|d| d.as_secs_f64())
             .sum()
     };
-    let mut shown: Vec<Shown> = take(&mut browser)?; // warm-up frames: before the window
+    let mut read_path = String::new();
+    // Warm-up frames: before the window.
+    let mut shown: Vec<Shown> = take(&mut browser, &mut read_path)?;
     shown.clear();
     let (cpu0, bcpu0, bytes0) = (
         server_task.cpu_time(ticks),
@@ -134,7 +139,7 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
     let (start, started) = (stamp::epoch_ms(), Instant::now());
     while started.elapsed() < window_len {
         std::thread::sleep(TAKE_EVERY.min(window_len.saturating_sub(started.elapsed())));
-        shown.extend(take(&mut browser)?);
+        shown.extend(take(&mut browser, &mut read_path)?);
     }
     let end = stamp::epoch_ms();
     let (cpu1, bcpu1, bytes1) = (
@@ -144,7 +149,7 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
     );
     let peak_rss = server_peak_rss(server.pid());
     std::thread::sleep(TAIL + Duration::from_millis(args.inject_delay_ms));
-    shown.extend(take(&mut browser)?);
+    shown.extend(take(&mut browser, &mut read_path)?);
     browser
         .cdp()
         .eval("window.selkies.bench.glass.stop(), true")?;
@@ -202,6 +207,7 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
         cpu_ms_per_frame: cpu_ms / frames_shown,
         cpu_percent: cpu_ms / 10.0 / seconds,
         browser_cpu_percent: (bcpu1 - bcpu0) * 100.0 / seconds,
+        read_path,
         rss_mb: peak_rss as f64 / (1024.0 * 1024.0),
         kbps: bytes1.saturating_sub(bytes0) as f64 * 8.0 / seconds / 1e3,
         samples: a.samples,
@@ -209,11 +215,19 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
     })
 }
 
-/// The page's records since the last call.
-fn take(browser: &mut Chromium) -> anyhow::Result<Vec<Shown>> {
+/// The page's records since the last call, and how it reads stamps (`webcodecs`: the luma
+/// of the stamp's rectangle copied out of the decoded frame; `canvas`: the frame drawn in RGB).
+fn take(browser: &mut Chromium, read_path: &mut String) -> anyhow::Result<Vec<Shown>> {
     let taken = browser.cdp().eval("window.selkies.bench.glass.take()")?;
     if let Some(e) = taken.get("lastError").and_then(Value::as_str) {
         tracing::warn!(error = e, "the page could not read some frames");
+    }
+    if let Some(path) = taken.get("readPath").and_then(Value::as_str) {
+        if path != read_path {
+            let why = taken.get("readPathReason").and_then(Value::as_str);
+            tracing::info!(path, why, "stamp read path");
+            *read_path = path.to_owned();
+        }
     }
     let records = taken.get("records").cloned().unwrap_or(Value::Null);
 
