@@ -21,7 +21,7 @@ PACKAGES=(
   # The GStreamer fallback encoder (appsrc → element → appsink).
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   xvfb x11-utils x11-xkb-utils procps
-  ffmpeg chromium
+  ffmpeg chromium coturn
   joystick evtest
   xclip
   # bench --mode peers: the Selkies 1.x pipeline (ximagesrc → x264enc).

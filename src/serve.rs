@@ -11,7 +11,7 @@ use crate::input::gamepad::{GamepadConfig, GamepadHub};
 use crate::input::service::InputService;
 use crate::media::MediaHub;
 use crate::pipeline::PipelineConfig;
-use crate::rtc::{IceServer, RtcConfig};
+use crate::rtc::RtcConfig;
 use crate::services::Services;
 use crate::signal::auth::{self, BasicAuth};
 use crate::signal::server::{self, ServerState};
@@ -177,15 +177,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     };
     let rtc = RtcConfig {
         udp_addr: config.webrtc_addr,
-        ice_servers: config
-            .stun_host
-            .iter()
-            .map(|h| IceServer {
-                urls: vec![format!("stun:{h}:{}", config.stun_port)],
-                username: String::new(),
-                credential: String::new(),
-            })
-            .collect(),
+        ice: turn.clone(),
         inject_delay: Duration::from_millis(config.inject_delay_ms),
     };
     let state = Arc::new(ServerState {

@@ -16,7 +16,7 @@ use rtc::interceptor::Registry;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::{SettingEngine, SettingEngineBuilder};
-use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::{RTCConfigurationBuilder, RTCIceTransportPolicy};
 use rtc::peer_connection::transport::RTCIceServer;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
@@ -40,17 +40,11 @@ pub fn payload_type(codec: Codec) -> u8 {
 pub struct RtcConfig {
     /// Local address for media sockets; unspecified = one socket per non-loopback interface.
     pub udp_addr: IpAddr,
-    /// STUN/TURN servers the server side gathers candidates from.
-    pub ice_servers: Vec<IceServer>,
+    /// The STUN and TURN servers the browser is told of (`/turn`): the server's own side
+    /// gathers from the same ones, relays included, so it can be reached where only TURN can.
+    pub ice: crate::signal::turn::TurnConfig,
     /// Extra hold on every frame before it is sent (zero in normal use; see [`delay`]).
     pub inject_delay: std::time::Duration,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IceServer {
-    pub urls: Vec<String>,
-    pub username: String,
-    pub credential: String,
 }
 
 /// Why a peer connection could not be set up or driven.
@@ -161,16 +155,46 @@ pub(crate) fn settings() -> SettingEngine {
 pub(crate) fn configuration(
     config: &RtcConfig,
 ) -> rtc::peer_connection::configuration::RTCConfiguration {
-    let servers = config
-        .ice_servers
-        .iter()
-        .map(|s| RTCIceServer {
-            urls: s.urls.clone(),
-            username: s.username.clone(),
-            credential: s.credential.clone(),
-        })
-        .collect();
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Checked at start-up (`/turn` serves the same); a failure here leaves host candidates.
+    let ice = crate::signal::turn::rtc_configuration(&crate::signal::turn::TurnConfig {
+        now_unix,
+        ..config.ice.clone()
+    });
+    let (servers, relay_only) = match ice {
+        Ok(c) => (
+            c.ice_servers
+                .into_iter()
+                .filter_map(|s| {
+                    // webrtc-rs allocates TURN relays over UDP only.
+                    let urls: Vec<String> = s
+                        .urls
+                        .into_iter()
+                        .filter(|u| !u.contains("transport=tcp"))
+                        .collect();
+                    (!urls.is_empty()).then(|| RTCIceServer {
+                        urls,
+                        username: s.username.unwrap_or_default(),
+                        credential: s.credential.unwrap_or_default(),
+                    })
+                })
+                .collect(),
+            c.relay_only,
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "no ICE servers for the server's side");
+            (Vec::new(), false)
+        }
+    };
+    let policy = if relay_only {
+        RTCIceTransportPolicy::Relay
+    } else {
+        RTCIceTransportPolicy::All
+    };
     RTCConfigurationBuilder::new()
         .with_ice_servers(servers)
+        .with_ice_transport_policy(policy)
         .build()
 }

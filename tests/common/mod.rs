@@ -10,6 +10,7 @@
 pub mod bitstream;
 pub mod cdp;
 pub mod chromium;
+pub mod coturn;
 pub mod ffmpeg;
 pub mod http;
 pub mod painter;
