@@ -9,6 +9,7 @@ pub mod clipboard;
 pub mod delay;
 pub mod keyframe;
 pub mod negotiate;
+pub mod pace;
 pub mod peer;
 
 use crate::encode::Codec;

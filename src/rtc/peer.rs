@@ -7,6 +7,7 @@
 //! the next IDR instead of decoding garbage.
 
 use super::delay::DelayLine;
+use super::pace;
 use super::{
     channel, codec_parameters, configuration, interceptors, media_engine, negotiate, payload_type,
     rtp_codec, settings, RtcConfig, RtcError,
@@ -412,7 +413,18 @@ async fn write_video(
                 continue;
             }
         };
-        for mut packet in packets {
+        let plan = pace::plan(
+            frame.data.len(),
+            packets.len(),
+            media.control().bitrate_kbps(),
+            media.control().fps(),
+        );
+        let started = tokio::time::Instant::now();
+        for (i, mut packet) in packets.into_iter().enumerate() {
+            if i > 0 && i % plan.group == 0 {
+                let due = started + plan.gap * (i / plan.group) as u32;
+                tokio::time::sleep_until(due).await;
+            }
             if let Some(id) = playout_delay_id {
                 // Fails only for an id outside 1–14, which `extension_id` never returns.
                 let _ = packet

@@ -49,6 +49,8 @@ pub struct Frame {
     pub packets: usize,
     /// Whether the frame ended with the marker bit (as opposed to the next timestamp starting).
     pub complete: bool,
+    /// First packet's arrival → last packet's arrival (a paced frame is spread out).
+    pub span: Duration,
 }
 
 /// Whether one RTP payload (H.264 packetization mode 1) carries an IDR slice or an SPS: a single
@@ -89,24 +91,31 @@ pub fn payload_has_idr(payload: &[u8]) -> bool {
 #[derive(Debug, Default)]
 pub struct FrameAssembler {
     current: Option<Frame>,
+    first_at: Option<std::time::Instant>,
 }
 
 impl FrameAssembler {
     /// Feeds one packet; returns the frames it completed (at most two).
     pub fn push(&mut self, timestamp: u32, marker: bool, payload: &[u8]) -> Vec<Frame> {
         let mut done = Vec::new();
+        let now = std::time::Instant::now();
         if let Some(cur) = &self.current {
             if cur.timestamp != timestamp {
                 done.extend(self.current.take());
             }
+        }
+        if self.current.is_none() {
+            self.first_at = Some(now);
         }
         let frame = self.current.get_or_insert(Frame {
             timestamp,
             idr: false,
             packets: 0,
             complete: false,
+            span: Duration::ZERO,
         });
         frame.packets += 1;
+        frame.span = self.first_at.map_or(Duration::ZERO, |t| now - t);
         frame.idr |= payload_has_idr(payload);
         if marker {
             frame.complete = true;
