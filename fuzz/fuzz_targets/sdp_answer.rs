@@ -1,14 +1,14 @@
-//! Fuzzes reading the browser's codec choice out of its SDP answer.
+//! Fuzzes reading the browser's codec choice and header extension ids out of its SDP answer.
 //!
 //! Checked: nothing panics; every codec returned was offered, under the payload type it was
-//! offered with, and appears once.
+//! offered with, and appears once; an extension id fits a one-byte header (1–14).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use selkies_rs::encode::Codec;
-use selkies_rs::rtc::negotiate::accepted;
-use selkies_rs::rtc::payload_type;
+use selkies_rs::rtc::negotiate::{accepted, extension_id};
+use selkies_rs::rtc::{payload_type, PLAYOUT_DELAY_URI};
 
 fuzz_target!(|data: &[u8]| {
     let sdp = String::from_utf8_lossy(data);
@@ -20,5 +20,8 @@ fuzz_target!(|data: &[u8]| {
     for (i, (codec, pt)) in got.iter().enumerate() {
         assert!(offered.contains(&(*pt, *codec)));
         assert!(!got[..i].iter().any(|(c, _)| c == codec));
+    }
+    if let Some(id) = extension_id(&sdp, PLAYOUT_DELAY_URI) {
+        assert!((1..=14).contains(&id));
     }
 });
