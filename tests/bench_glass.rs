@@ -2,45 +2,23 @@
 //! real stamps, and it measures what it claims: a delay injected on the server side shows up in
 //! it. The size of the shift is checked with a wide margin; speed itself is never asserted.
 
+mod common;
+
+use common::bench::{bench_json, num};
 use serde_json::Value;
-use std::process::Command;
 
 /// Held on every frame by the server in the second run.
 const INJECTED_MS: f64 = 150.0;
 
-fn num(v: &Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} missing or not a number in {v}"))
-}
-
 /// One glass run at 640x480 for 3 s; its single JSON line.
 fn glass(inject_delay_ms: u32, extra: &[&str]) -> Value {
     let delay = inject_delay_ms.to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
-        .args([
-            "bench",
-            "--mode",
-            "glass",
-            "--json",
-            "--resolutions",
-            "640x480",
-        ])
-        .args(["--seconds", "3", "--inject-delay-ms", &delay])
-        .args(extra)
-        .env_remove("DISPLAY")
-        .output()
-        .expect("run selkies-rs bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "glass bench failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one configuration, one line: {stdout}");
-    serde_json::from_str(lines[0]).expect("a JSON object")
+    let mut args = vec!["--mode", "glass", "--json", "--resolutions", "640x480"];
+    args.extend(["--seconds", "3", "--inject-delay-ms", &delay]);
+    args.extend(extra);
+    let mut rows = bench_json(&args);
+    assert_eq!(rows.len(), 1, "one configuration, one line: {rows:?}");
+    rows.remove(0)
 }
 
 fn check_sane(v: &Value) {

@@ -3,8 +3,9 @@
 //! Checks shape and consistency only; speed is never asserted (these machines are shared and
 //! their timings drift).
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
+
+use common::bench::{bench_json, num};
 
 const NUMBERS: [&str; 26] = [
     "width",
@@ -34,34 +35,6 @@ const NUMBERS: [&str; 26] = [
     "rss_mb",
     "kbps",
 ];
-
-fn num(v: &Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} missing or not a number in {v}"))
-}
-
-/// Runs `selkies-rs bench <args>` (which must include `--json`) and parses each output line.
-fn bench_json(args: &[&str]) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_selkies-rs"))
-        .arg("bench")
-        .args(args)
-        .env_remove("DISPLAY")
-        .output()
-        .expect("run selkies-rs bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "bench failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
-        .collect()
-}
 
 #[test]
 fn bench_json_on_its_own_xvfb() {

@@ -30,6 +30,26 @@ fn next_frame(
     }
 }
 
+/// A display painted once, and a pipeline on it as `serve` runs it (XDamage on, encoding only
+/// for viewers). The display is returned so it outlives the pipeline.
+fn still_screen(width: u32, height: u32, fps: u32) -> Result<(VirtualDisplay, Painter, Pipeline)> {
+    let display = VirtualDisplay::start(width, height)?;
+    let mut painter = Painter::connect(&display.name())?;
+    painter.fill_screen([10, 80, 160])?;
+    painter.sync()?;
+    let pipeline = Pipeline::start(PipelineConfig {
+        display: Some(display.name()),
+        fps,
+        bitrate_kbps: 2000,
+        encoder: EncoderSettings::new(EncoderKind::X264),
+        codec: Codec::H264,
+        threads: 1,
+        always_encode: false,
+        skip_unchanged: true,
+    })?;
+    Ok((display, painter, pipeline))
+}
+
 /// Empties the channel; frames lost to lag count too (the channel holds only a few).
 fn drain(rx: &mut broadcast::Receiver<EncodedFrame>) -> usize {
     let mut n = 0;
@@ -44,20 +64,7 @@ fn drain(rx: &mut broadcast::Receiver<EncodedFrame>) -> usize {
 
 #[test]
 fn only_changes_and_keyframe_requests_are_encoded() -> Result<()> {
-    let display = VirtualDisplay::start(640, 360)?;
-    let mut painter = Painter::connect(&display.name())?;
-    painter.fill_screen([10, 80, 160])?;
-    painter.sync()?;
-    let pipeline = Pipeline::start(PipelineConfig {
-        display: Some(display.name()),
-        fps: 60,
-        bitrate_kbps: 2000,
-        encoder: EncoderSettings::new(EncoderKind::X264),
-        codec: Codec::H264,
-        threads: 1,
-        always_encode: false,
-        skip_unchanged: true,
-    })?;
+    let (_display, mut painter, pipeline) = still_screen(640, 360, 60)?;
     let handle = pipeline.handle();
     // Subscribing asks for a keyframe: it comes although nothing changes.
     let mut rx = handle.subscribe();
@@ -129,20 +136,7 @@ fn only_changes_and_keyframe_requests_are_encoded() -> Result<()> {
 /// 0–1000 ms after the paint (all three under 300 ms by chance: 2.7 %); damage-bound, at once.
 #[test]
 fn a_change_after_a_still_spell_is_grabbed_at_once() -> Result<()> {
-    let display = VirtualDisplay::start(320, 240)?;
-    let mut painter = Painter::connect(&display.name())?;
-    painter.fill_screen([10, 80, 160])?;
-    painter.sync()?;
-    let pipeline = Pipeline::start(PipelineConfig {
-        display: Some(display.name()),
-        fps: 1,
-        bitrate_kbps: 500,
-        encoder: EncoderSettings::new(EncoderKind::X264),
-        codec: Codec::H264,
-        threads: 1,
-        always_encode: false,
-        skip_unchanged: true,
-    })?;
+    let (_display, mut painter, pipeline) = still_screen(320, 240, 1)?;
     let handle = pipeline.handle();
     let mut rx = handle.subscribe();
     ensure!(next_frame(&mut rx, Duration::from_secs(5))?.keyframe);

@@ -7,6 +7,7 @@
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod bench;
 pub mod bitstream;
 pub mod cdp;
 pub mod chromium;
