@@ -153,10 +153,11 @@ fn stamp_loop(
     let mut rects = Vec::with_capacity(CELLS);
     while !stop.load(Ordering::Relaxed) {
         counter += 1;
+        let white_cells = cells(counter);
         for (colour, want) in [(black, false), (white, true)] {
             rects.clear();
             rects.extend(
-                cells(counter)
+                white_cells
                     .iter()
                     .enumerate()
                     .filter(|(_, &w)| w == want)

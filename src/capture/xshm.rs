@@ -31,6 +31,8 @@ pub enum CaptureError {
     NoXFixes,
     #[error("shared memory: {0}")]
     Shm(#[from] std::io::Error),
+    #[error("waiting on the X connection: {0}")]
+    Wait(std::io::Error),
     #[error("X request failed: {0}")]
     X(#[from] xcb::Error),
     #[error("X protocol error: {0:?}")]
@@ -259,7 +261,7 @@ impl XshmCapture {
             // Edge-triggered: `read_damage` just read the socket dry, so new bytes wake us.
             if let Err(e) = w.poll.poll(&mut w.events, Some(left)) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(CaptureError::Shm(e));
+                    return Err(CaptureError::Wait(e));
                 }
             }
         }

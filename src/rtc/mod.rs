@@ -156,14 +156,8 @@ pub(crate) fn settings() -> SettingEngine {
 pub(crate) fn configuration(
     config: &RtcConfig,
 ) -> rtc::peer_connection::configuration::RTCConfiguration {
-    let now_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     // Checked at start-up (`/turn` serves the same); a failure here leaves host candidates.
-    let ice = crate::signal::turn::rtc_configuration(&crate::signal::turn::TurnConfig {
-        now_unix,
-        ..config.ice.clone()
-    });
+    let ice = crate::signal::turn::rtc_configuration_now(&config.ice);
     let (servers, relay_only) = match ice {
         Ok(c) => (
             c.ice_servers

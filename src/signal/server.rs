@@ -16,7 +16,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -138,11 +138,7 @@ fn route(req: Request<Incoming>, state: Arc<ServerState>, remote: SocketAddr) ->
         );
     }
     if path.trim_end_matches('/').ends_with("/turn") {
-        let mut config = state.turn.clone();
-        config.now_unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        return match turn::rtc_configuration(&config) {
+        return match turn::rtc_configuration_now(&state.turn) {
             Ok(rtc) => respond(StatusCode::OK, "application/json", rtc.to_json()),
             Err(e) => {
                 tracing::error!(error = %e, "cannot build /turn");

@@ -191,6 +191,21 @@ pub fn rtc_configuration(config: &TurnConfig) -> Result<RtcConfiguration, TurnEr
     })
 }
 
+/// [`rtc_configuration`] with REST credentials issued now: what `/turn` serves and what the
+/// server's own peer gathers with.
+///
+/// # Errors
+/// As [`rtc_configuration`].
+pub fn rtc_configuration_now(config: &TurnConfig) -> Result<RtcConfiguration, TurnError> {
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rtc_configuration(&TurnConfig {
+        now_unix,
+        ..config.clone()
+    })
+}
+
 fn turn_credentials(config: &TurnConfig) -> Result<TurnCredentials, TurnError> {
     let set = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
     match (set(&config.username), set(&config.password)) {
