@@ -129,7 +129,8 @@ pub struct ServeConfig {
     /// Size of the virtual display started when DISPLAY is unset.
     #[arg(long, env = "SELKIES_VIRTUAL_SIZE", default_value = "1920x1080", value_parser = parse_size)]
     pub virtual_size: (u32, u32),
-    /// What to paint on the virtual display so the stream is visibly live: desktop, motion, static.
+    /// What to paint on the virtual display so the stream is visibly live: desktop, motion,
+    /// typing, scrolling, static.
     #[arg(long, env = "SELKIES_VIRTUAL_CONTENT", default_value = "desktop")]
     pub virtual_content: Content,
     /// Local IP address WebRTC media binds to (one UDP socket per interface when unspecified).

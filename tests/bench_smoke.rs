@@ -156,3 +156,28 @@ fn peers_bench_reports_each_peer_or_why_not() {
         assert!(rows[1]["unavailable"].is_null(), "gstreamer: {}", rows[1]);
     }
 }
+
+#[test]
+fn pipeline_bench_measures_the_desktop_contents() {
+    for content in ["typing", "scrolling", "desktop", "static"] {
+        let rows = bench_json(&[
+            "--json",
+            "--seconds",
+            "1",
+            "--warmup",
+            "0.5",
+            "--resolutions",
+            "640x480",
+            "--content",
+            content,
+        ]);
+        assert_eq!(rows.len(), 1, "{content}: {rows:?}");
+        let v = &rows[0];
+        assert_eq!(v["content"], content, "{v}");
+        assert!(num(v, "frames") > 0.0 && num(v, "fps") > 0.0, "{v}");
+        assert!(
+            num(v, "kbps") > 0.0 && num(v, "latency_p50_ms") > 0.0,
+            "{v}"
+        );
+    }
+}

@@ -61,7 +61,8 @@ pub struct BenchArgs {
     /// Measure this existing X display at its own size instead of starting Xvfb per resolution.
     #[arg(long, conflicts_with = "resolutions")]
     pub display: Option<String>,
-    /// Content painted on the display: motion (full-screen zone plate), desktop, static.
+    /// Content painted on the display: motion (full-screen zone plate), desktop (bars and a
+    /// moving block), typing (an editor), scrolling (a page of text), static.
     /// Default: motion on displays the bench starts; nothing painted on an existing --display.
     #[arg(long)]
     pub content: Option<Content>,
@@ -319,7 +320,7 @@ impl Stage {
             .map(|c| Animator::start_below(&display, c, args.fps, top))
             .transpose()
             .with_context(|| format!("cannot paint on {display}"))?;
-        let size = if matches!(content, Some(Content::Motion | Content::Desktop)) {
+        let size = if content.is_some_and(Content::moves) {
             wait_for_motion(&display)?
         } else {
             XshmCapture::open(Some(&display))
@@ -477,12 +478,7 @@ fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
 }
 
 fn content_label(content: Option<Content>) -> &'static str {
-    match content {
-        Some(Content::Motion) => "motion",
-        Some(Content::Desktop) => "desktop",
-        Some(Content::Static) => "static",
-        None => "as-is",
-    }
+    content.map_or("as-is", Content::name)
 }
 
 /// The painter's thread in this process. `std` names a thread from inside it once it runs, so
