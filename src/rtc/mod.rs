@@ -10,6 +10,7 @@ pub mod delay;
 pub mod keyframe;
 pub mod negotiate;
 pub mod pace;
+pub mod packetize;
 pub mod peer;
 
 use crate::encode::Codec;

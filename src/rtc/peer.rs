@@ -8,6 +8,7 @@
 
 use super::delay::DelayLine;
 use super::pace;
+use super::packetize::FramePacketizer;
 use super::{
     channel, codec_parameters, configuration, interceptors, media_engine, negotiate, payload_type,
     rtp_codec, settings, RtcConfig, RtcError,
@@ -17,16 +18,13 @@ use crate::input::service::Role;
 use crate::media::MediaHub;
 use crate::pipeline::{Control, EncodedFrame, PipelineHandle};
 use crate::services::Services;
-use bytes::Bytes;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
-use rtc::rtp::packetizer::{new_packetizer, Packetizer};
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 use webrtc::data_channel::DataChannel;
@@ -36,9 +34,6 @@ use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
     RTCPeerConnectionState,
 };
-
-/// Largest RTP packet we send (webrtc-rs' own default): fits any path with TURN overhead.
-const RTP_MTU: usize = 1200;
 
 /// What the answer settled for this viewer: the pipeline it watches and the payload type to send
 /// its frames under.
@@ -368,22 +363,14 @@ async fn write_video(
     else {
         return;
     };
-    let payloader = match rtp_codec(media.codec()).payloader() {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(codec = %media.codec(), error = %e, "no RTP payloader");
-            return;
-        }
-    };
-    let mut packetizer = new_packetizer(
-        Instant::now(),
-        RTP_MTU,
-        payload_type,
-        ssrc,
-        payloader,
-        Box::new(rtc::rtp::sequence::new_random_sequencer()),
-        90_000,
-    );
+    let mut packetizer =
+        match FramePacketizer::new(media.codec(), payload_type, ssrc, playout_delay_id) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(codec = %media.codec(), error = %e, "no RTP payloader");
+                return;
+            }
+        };
     let mut frames = media.subscribe();
     // Until an IDR arrives, deltas would reference pictures this viewer never had.
     let mut need_keyframe = true;
@@ -402,8 +389,7 @@ async fn write_video(
             continue;
         }
         need_keyframe = false;
-        let samples = (frame.duration.as_secs_f64() * 90_000.0) as u32;
-        let packets = match packetizer.packetize(frame.captured_at, &frame.data, samples) {
+        let packets = match packetizer.packetize(&frame) {
             Ok(p) => p,
             Err(e) => {
                 // One bad access unit (an encoder bug) costs that frame, not the viewer.
@@ -420,16 +406,10 @@ async fn write_video(
             media.control().fps(),
         );
         let started = tokio::time::Instant::now();
-        for (i, mut packet) in packets.into_iter().enumerate() {
+        for (i, packet) in packets.into_iter().enumerate() {
             if i > 0 && i % plan.group == 0 {
                 let due = started + plan.gap * (i / plan.group) as u32;
                 tokio::time::sleep_until(due).await;
-            }
-            if let Some(id) = playout_delay_id {
-                // Fails only for an id outside 1–14, which `extension_id` never returns.
-                let _ = packet
-                    .header
-                    .set_extension(id, Bytes::from_static(&super::PLAYOUT_DELAY_NONE));
             }
             if let Err(e) = track.write_rtp(packet).await {
                 tracing::debug!(error = %e, "video write failed; viewer gone");
