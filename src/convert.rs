@@ -5,6 +5,7 @@
 //! scalar version of the same arithmetic that tests hold the fast path to. Nothing here allocates
 //! per frame: [`I420`] planes are allocated once and reused.
 
+use std::ops::Range;
 use thiserror::Error;
 use yuv::{YuvConversionMode, YuvPlanarImageMut, YuvRange, YuvStandardMatrix};
 
@@ -103,22 +104,44 @@ pub fn bgrx_to_i420(
     stride: usize,
     dst: &mut I420,
 ) -> Result<(), ConvertError> {
+    bgrx_to_i420_rows(src, width, height, stride, dst, 0..height)
+}
+
+/// Converts only the rows `rows` of the frame, widened to whole chroma rows (even bounds); the
+/// rest of `dst` keeps what it held. When only part of the screen changed, the planes then hold
+/// the new picture for the cost of the changed band.
+///
+/// # Errors
+/// As [`bgrx_to_i420`].
+pub fn bgrx_to_i420_rows(
+    src: &[u8],
+    width: u32,
+    height: u32,
+    stride: usize,
+    dst: &mut I420,
+    rows: Range<u32>,
+) -> Result<(), ConvertError> {
     check(src, width, height, stride, dst)?;
-    let (w, h) = (dst.width, dst.height);
-    let (sy, suv) = (dst.stride_y() as u32, dst.stride_uv() as u32);
+    let top = (rows.start & !1).min(dst.height) as usize;
+    let bottom = (rows.end.saturating_add(1) & !1).min(dst.height) as usize;
+    if top >= bottom {
+        return Ok(());
+    }
+    let (sy, suv) = (dst.stride_y(), dst.stride_uv());
     let mut planar = YuvPlanarImageMut {
-        y_plane: yuv::BufferStoreMut::Borrowed(&mut dst.y),
-        y_stride: sy,
-        u_plane: yuv::BufferStoreMut::Borrowed(&mut dst.u),
-        u_stride: suv,
-        v_plane: yuv::BufferStoreMut::Borrowed(&mut dst.v),
-        v_stride: suv,
-        width: w,
-        height: h,
+        y_plane: yuv::BufferStoreMut::Borrowed(&mut dst.y[top * sy..bottom * sy]),
+        y_stride: sy as u32,
+        u_plane: yuv::BufferStoreMut::Borrowed(&mut dst.u[top / 2 * suv..bottom / 2 * suv]),
+        u_stride: suv as u32,
+        v_plane: yuv::BufferStoreMut::Borrowed(&mut dst.v[top / 2 * suv..bottom / 2 * suv]),
+        v_stride: suv as u32,
+        width: dst.width,
+        height: (bottom - top) as u32,
     };
+    // `check` made sure the source holds every row up to the planes' height.
     yuv::bgra_to_yuv420(
         &mut planar,
-        src,
+        &src[top * stride..],
         stride as u32,
         YuvRange::Limited,
         YuvStandardMatrix::Bt601,
@@ -199,6 +222,32 @@ mod tests {
             .map(|(x, y)| x.abs_diff(*y))
             .max()
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_converted_band_updates_just_those_rows() {
+        let (w, h) = (320u32, 240u32);
+        let stride = w as usize * 4;
+        let before = pattern(w, h, stride);
+        let mut after = before.clone();
+        // Rows 101..=136 change (odd start: the band widens to whole chroma rows).
+        for px in after[101 * stride..137 * stride].chunks_exact_mut(4) {
+            px[0] = px[0].wrapping_add(90);
+            px[2] = px[2].wrapping_mul(3);
+        }
+        let mut whole = I420::new(w, h);
+        bgrx_to_i420(&after, w, h, stride, &mut whole).expect("sizes");
+        let mut banded = I420::new(w, h);
+        bgrx_to_i420(&before, w, h, stride, &mut banded).expect("sizes");
+        assert_ne!(banded.y, whole.y);
+        bgrx_to_i420_rows(&after, w, h, stride, &mut banded, 101..137).expect("sizes");
+        assert_eq!(banded.y, whole.y);
+        assert_eq!(banded.u, whole.u);
+        assert_eq!(banded.v, whole.v);
+        // Empty and out-of-range bands change nothing.
+        bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 50..50).expect("sizes");
+        bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 300..400).expect("sizes");
+        assert_eq!(banded.y, whole.y);
     }
 
     #[test]

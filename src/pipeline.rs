@@ -242,8 +242,9 @@ impl Pipeline {
         config.bitrate_kbps = control.bitrate_kbps();
         config.fps = control.fps();
         let mut capture = XshmCapture::open(config.display.as_deref())?;
-        if config.skip_unchanged && !capture.track_damage()? {
-            tracing::info!("X server has no DAMAGE: every frame is encoded, changed or not");
+        // Damage also says which rows to grab and convert, so it is tracked in every mode.
+        if !capture.track_damage()? {
+            tracing::info!("X server has no DAMAGE: every frame is grabbed whole and encoded");
         }
         let (w, h) = capture.size();
         let planes = I420::new(w, h);
@@ -439,10 +440,11 @@ impl MediaThread {
             }
             let requests = self.control.keyframe_requests();
             let keyframe_due = keyframes_served != Some(requests);
-            if self.config.skip_unchanged
-                && !keyframe_due
-                && !self.capture.take_damage().unwrap_or(true)
-            {
+            let damaged = self.capture.take_damaged_rows().unwrap_or_else(|e| {
+                tracing::debug!(error = %e, "damage unknown; grabbing the whole screen");
+                Some(0..u32::MAX)
+            });
+            if self.config.skip_unchanged && !keyframe_due && damaged.is_none() {
                 self.stats.frames_unchanged.fetch_add(1, Ordering::Relaxed);
                 still += 1;
                 if (PAINT_OVER_AFTER..PAINT_OVER_AFTER + PAINT_OVER_BURST).contains(&still)
@@ -455,15 +457,24 @@ impl MediaThread {
                 continue;
             }
             still = 0;
+            // A keyframe, and once a second, grab the whole screen: cheap insurance against a
+            // change the X server did not report as damage.
+            let mut whole = keyframe_due;
             if captured_at.duration_since(last_size_check) > Duration::from_secs(1) {
                 last_size_check = captured_at;
+                whole = true;
                 if let Err(e) = self.follow_resize(kbps, fps) {
                     tracing::error!(error = %e, "display lost; media thread stops");
                     return;
                 }
             }
+            let rows = if whole {
+                0..u32::MAX
+            } else {
+                damaged.unwrap_or(0..0)
+            };
             // A screen that shrank makes the grab fail before the periodic size check sees it.
-            if let Err(e) = self.capture.grab().map(|_| ()) {
+            if let Err(e) = self.capture.grab_rows(rows).map(|_| ()) {
                 match self.capture.size_changed() {
                     Ok(true) => {
                         if let Err(e) = self.follow_resize(kbps, fps) {
@@ -483,14 +494,16 @@ impl MediaThread {
                     tracing::debug!(error = %e, "pointer not drawn");
                 }
             }
+            let dirty = self.capture.take_dirty_rows();
             let frame = self.capture.frame();
             let grabbed_at = Instant::now();
-            if let Err(e) = convert::bgrx_to_i420(
+            if let Err(e) = convert::bgrx_to_i420_rows(
                 frame.data,
                 frame.width,
                 frame.height,
                 frame.stride,
                 &mut self.planes,
+                dirty,
             ) {
                 tracing::error!(error = %e, "conversion failed");
                 continue;
@@ -584,9 +597,7 @@ impl MediaThread {
             return Ok(());
         }
         self.capture = XshmCapture::open(self.config.display.as_deref())?;
-        if self.config.skip_unchanged {
-            self.capture.track_damage()?;
-        }
+        self.capture.track_damage()?;
         let (w, h) = self.capture.size();
         self.planes = I420::new(w, h);
         self.stats.width.store(self.planes.width, Ordering::Relaxed);

@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Result};
+use anyhow::{bail, ensure, Context, Result};
 use common::Painter;
 use selkies_rs::capture::display::VirtualDisplay;
 use selkies_rs::encode::{Codec, EncoderKind, EncoderSettings};
@@ -159,5 +159,60 @@ fn a_change_after_a_still_spell_is_grabbed_at_once() -> Result<()> {
         delays.iter().all(|d| *d < Duration::from_millis(300)),
         "changes were grabbed {delays:?} after their paint, as if waiting for the 1 fps tick"
     );
+    Ok(())
+}
+
+/// Small changes are grabbed and converted as bands of rows; the picture the viewer decodes must
+/// still be the whole screen: each square where it was painted, earlier squares kept, and the
+/// background everywhere else.
+#[test]
+fn small_changes_keep_the_whole_picture() -> Result<()> {
+    let (_display, mut painter, pipeline) = still_screen(640, 360, 30)?;
+    let handle = pipeline.handle();
+    let mut rx = handle.subscribe();
+    let mut stream = next_frame(&mut rx, Duration::from_secs(5))?.data.to_vec();
+    let squares = [
+        (20, 20, [250, 0, 0]),
+        (560, 290, [0, 250, 0]),
+        (300, 150, [250, 250, 0]),
+        (20, 290, [250, 250, 250]),
+    ];
+    let mut frames = 1;
+    for (x, y, colour) in squares {
+        painter.fill_rect(x, y, 48, 48, colour)?;
+        painter.sync()?;
+        // Everything sent until the stream is quiet (the paint-over burst included).
+        let mut quiet_since = Instant::now();
+        while quiet_since.elapsed() < Duration::from_millis(700) {
+            match rx.try_recv() {
+                Ok(f) => {
+                    stream.extend_from_slice(&f.data);
+                    frames += 1;
+                    quiet_since = Instant::now();
+                }
+                Err(TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) => bail!("{e:?}: the decoded stream would miss a frame"),
+            }
+        }
+    }
+    let decoded = common::ffmpeg::decode_h264_bytes_to_rgb(&stream)?;
+    ensure!(
+        decoded.len() == frames,
+        "{} of {frames} frames decoded",
+        decoded.len()
+    );
+    let last = decoded.last().context("no frame")?;
+    let near = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(p, q)| p.abs_diff(q) <= 12);
+    for (x, y, colour) in squares {
+        let got = last.pixel(x + 24, y + 24);
+        ensure!(
+            near(got, colour),
+            "square at {x},{y}: {got:?}, painted {colour:?}"
+        );
+    }
+    for (x, y) in [(320, 20), (100, 180), (620, 20), (320, 340), (450, 200)] {
+        let got = last.pixel(x, y);
+        ensure!(near(got, [10, 80, 160]), "background at {x},{y}: {got:?}");
+    }
     Ok(())
 }

@@ -6,9 +6,13 @@
 //! for capture and must not do input injection (that has its own connection, so a slow grab never
 //! delays a key press).
 
+mod damage;
+
+use damage::Waiter;
 use selkies_shm::ShmSegment;
+use std::ops::Range;
 use thiserror::Error;
-use xcb::{damage, shm, x, xfixes, Xid};
+use xcb::{shm, x, xfixes, Xid};
 
 use super::overlay::{blend, CursorImage};
 
@@ -39,6 +43,20 @@ pub enum CaptureError {
     Protocol(#[from] xcb::ProtocolError),
 }
 
+/// A band of whole rows of the screen, top row first.
+pub type Rows = Range<u32>;
+
+/// The smallest band covering both (an empty band covers nothing).
+fn union(a: Rows, b: Rows) -> Rows {
+    if a.is_empty() {
+        b
+    } else if b.is_empty() {
+        a
+    } else {
+        a.start.min(b.start)..a.end.max(b.end)
+    }
+}
+
 /// A borrowed, captured frame: BGRx pixels, 4 bytes each, `stride` bytes per row.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
@@ -59,34 +77,19 @@ pub struct XshmCapture {
     /// XFixes version negotiated (done on the first pointer draw).
     xfixes_ready: bool,
     /// XDamage on the root window, once [`XshmCapture::track_damage`] turned it on.
-    damage: Option<damage::Damage>,
+    damage: Option<xcb::damage::Damage>,
+    /// Where the damage is moved to when taken, to learn which rows changed (XFixes 2).
+    region: Option<xfixes::Region>,
     /// Waits on the X socket for damage (made with the damage tracking).
     waiter: Option<Waiter>,
     /// A damage event already read (by [`XshmCapture::wait_damage`]) and not yet taken.
     pending_damage: bool,
-}
-
-/// Readiness of the X socket, for sleeping until damage arrives instead of until the next tick.
-struct Waiter {
-    poll: mio::Poll,
-    events: mio::Events,
-}
-
-impl Waiter {
-    fn new(conn: &xcb::Connection) -> std::io::Result<Self> {
-        use std::os::fd::AsRawFd;
-        let poll = mio::Poll::new()?;
-        let fd = conn.as_raw_fd();
-        poll.registry().register(
-            &mut mio::unix::SourceFd(&fd),
-            mio::Token(0),
-            mio::Interest::READABLE,
-        )?;
-        Ok(Self {
-            poll,
-            events: mio::Events::with_capacity(2),
-        })
-    }
+    /// Nothing grabbed yet: the first grab takes the whole screen whatever it is asked for.
+    fresh: bool,
+    /// Rows of the segment changed (grabbed or drawn on) since [`XshmCapture::take_dirty_rows`].
+    dirty: Rows,
+    /// Rows the pointer was last drawn over: the next grab takes them again to erase it.
+    pointer_rows: Rows,
 }
 
 impl XshmCapture {
@@ -139,8 +142,12 @@ impl XshmCapture {
             seg_id: shm::Seg::none(),
             xfixes_ready: false,
             damage: None,
+            region: None,
             waiter: None,
             pending_damage: false,
+            fresh: true,
+            dirty: 0..0,
+            pointer_rows: 0..0,
         };
         capture.attach()?;
         Ok(capture)
@@ -174,19 +181,47 @@ impl XshmCapture {
     /// [`CaptureError::X`] when the X server went away or refused the request (e.g. the screen
     /// shrank under us: reopen the capture).
     pub fn grab(&mut self) -> Result<Frame<'_>, CaptureError> {
-        let cookie = self.conn.send_request(&shm::GetImage {
-            drawable: x::Drawable::Window(self.root),
-            x: 0,
-            y: 0,
-            width: self.width as u16,
-            height: self.height as u16,
-            plane_mask: u32::MAX,
-            format: x::ImageFormat::ZPixmap as u8,
-            shmseg: self.seg_id,
-            offset: 0,
-        });
-        self.conn.wait_for_reply(cookie)?;
+        self.grab_rows(0..self.height)
+    }
+
+    /// Copies rows `rows` of the root window into the same rows of the segment, whole rows so
+    /// that the X server writes them in place at the frame's stride; the other rows keep what
+    /// the last grabs left. Also takes again the rows the pointer was drawn over. The first grab
+    /// takes the whole screen.
+    ///
+    /// # Errors
+    /// As [`XshmCapture::grab`].
+    pub fn grab_rows(&mut self, rows: Rows) -> Result<Frame<'_>, CaptureError> {
+        let rows = if self.fresh {
+            0..self.height
+        } else {
+            let pointer = std::mem::replace(&mut self.pointer_rows, 0..0);
+            let rows = union(rows, pointer);
+            rows.start.min(self.height)..rows.end.min(self.height)
+        };
+        if !rows.is_empty() {
+            let stride = self.width * 4;
+            let cookie = self.conn.send_request(&shm::GetImage {
+                drawable: x::Drawable::Window(self.root),
+                x: 0,
+                y: rows.start as i16,
+                width: self.width as u16,
+                height: (rows.end - rows.start) as u16,
+                plane_mask: u32::MAX,
+                format: x::ImageFormat::ZPixmap as u8,
+                shmseg: self.seg_id,
+                offset: rows.start * stride,
+            });
+            self.conn.wait_for_reply(cookie)?;
+            self.fresh = false;
+            self.dirty = union(std::mem::replace(&mut self.dirty, 0..0), rows);
+        }
         Ok(self.frame())
+    }
+
+    /// Rows of the segment that changed (grabbed or drawn on) since the last call.
+    pub fn take_dirty_rows(&mut self) -> Rows {
+        std::mem::replace(&mut self.dirty, 0..0)
     }
 
     /// The segment as the last [`XshmCapture::grab`] left it.
@@ -199,132 +234,12 @@ impl XshmCapture {
         }
     }
 
-    /// Starts tracking changes of the screen with XDamage; `false` when the server has no DAMAGE
-    /// (then [`XshmCapture::take_damage`] always answers `true`).
-    ///
-    /// # Errors
-    /// A failed request.
-    pub fn track_damage(&mut self) -> Result<bool, CaptureError> {
-        if self.damage.is_some() {
-            return Ok(true);
-        }
-        if !self
-            .conn
-            .active_extensions()
-            .any(|e| e == xcb::Extension::Damage)
-        {
-            return Ok(false);
-        }
-        self.conn
-            .wait_for_reply(self.conn.send_request(&damage::QueryVersion {
-                client_major_version: 1,
-                client_minor_version: 1,
-            }))?;
-        let id: damage::Damage = self.conn.generate_id();
-        // NonEmpty: one event when the screen goes from unchanged to changed, re-armed by the
-        // subtract in `take_damage`; no per-rectangle event flood during full-screen motion.
-        self.conn.send_and_check_request(&damage::Create {
-            damage: id,
-            drawable: x::Drawable::Window(self.root),
-            level: damage::ReportLevel::NonEmpty,
-        })?;
-        self.damage = Some(id);
-        self.waiter = Waiter::new(&self.conn)
-            .map_err(|e| tracing::debug!(error = %e, "no socket wait; damage is polled per tick"))
-            .ok();
-        Ok(true)
-    }
-
-    /// Sleeps until the screen changes or `timeout` passes; `true` when it changed. The change
-    /// stays for [`XshmCapture::take_damage`] to report. Without damage tracking (or a socket
-    /// wait), just sleeps and answers `false`, so the caller keeps to its frame clock.
-    ///
-    /// # Errors
-    /// A broken connection.
-    pub fn wait_damage(&mut self, timeout: std::time::Duration) -> Result<bool, CaptureError> {
-        let deadline = std::time::Instant::now() + timeout;
-        if self.damage.is_none() || self.waiter.is_none() {
-            std::thread::sleep(timeout);
-            return Ok(false);
-        }
-        loop {
-            if self.read_damage()? {
-                return Ok(true);
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return Ok(false);
-            }
-            let Some(w) = self.waiter.as_mut() else {
-                return Ok(false);
-            };
-            // Edge-triggered: `read_damage` just read the socket dry, so new bytes wake us.
-            if let Err(e) = w.poll.poll(&mut w.events, Some(left)) {
-                if e.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(CaptureError::Wait(e));
-                }
-            }
-        }
-    }
-
-    /// Reads what the X server sent (xcb's queue first: a reply read may have queued events
-    /// behind it, and the socket then looks idle); `true` when damage is pending.
-    fn read_damage(&mut self) -> Result<bool, CaptureError> {
-        while let Some(event) = self.conn.poll_for_queued_event()? {
-            self.pending_damage |= matches!(event, xcb::Event::Damage(damage::Event::Notify(_)));
-        }
-        while let Some(event) = self.conn.poll_for_event()? {
-            self.pending_damage |= matches!(event, xcb::Event::Damage(damage::Event::Notify(_)));
-        }
-        Ok(self.pending_damage)
-    }
-
-    /// Whether anything on screen changed since the last call (always `true` without damage
-    /// tracking). Clears the damage before the caller grabs, so a change during the grab is
-    /// reported next time rather than lost.
-    ///
-    /// # Errors
-    /// A broken connection.
-    pub fn take_damage(&mut self) -> Result<bool, CaptureError> {
-        let Some(id) = self.damage else {
-            return Ok(true);
-        };
-        let damaged = self.read_damage()?;
-        self.pending_damage = false;
-        if damaged {
-            self.conn.send_request(&damage::Subtract {
-                damage: id,
-                repair: xfixes::Region::none(),
-                parts: xfixes::Region::none(),
-            });
-            self.conn
-                .flush()
-                .map_err(|e| CaptureError::X(xcb::Error::Connection(e)))?;
-        }
-        Ok(damaged)
-    }
-
     /// Draws the pointer into the last grabbed frame (XFixes cursor image at its position).
     ///
     /// # Errors
     /// [`CaptureError::NoXFixes`] on a server without XFIXES, or a failed request.
     pub fn draw_pointer(&mut self) -> Result<(), CaptureError> {
-        if !self.xfixes_ready {
-            if !self
-                .conn
-                .active_extensions()
-                .any(|e| e == xcb::Extension::XFixes)
-            {
-                return Err(CaptureError::NoXFixes);
-            }
-            // XFixes answers nothing before the client says which version it speaks.
-            self.conn
-                .wait_for_reply(self.conn.send_request(&xfixes::QueryVersion {
-                    client_major_version: 4,
-                    client_minor_version: 0,
-                }))?;
-            self.xfixes_ready = true;
-        }
+        self.xfixes()?;
         let img = self
             .conn
             .wait_for_reply(self.conn.send_request(&xfixes::GetCursorImage {}))?;
@@ -335,6 +250,10 @@ impl XshmCapture {
             height: u32::from(img.height()),
             pixels: img.cursor_image(),
         };
+        let top = cursor.top.clamp(0, self.height as i32) as u32;
+        let bottom = (cursor.top + cursor.height as i32).clamp(0, self.height as i32) as u32;
+        self.pointer_rows = top..bottom;
+        self.dirty = union(std::mem::replace(&mut self.dirty, 0..0), top..bottom);
         let stride = self.width as usize * 4;
         blend(
             self.segment.as_mut_slice(),
@@ -343,6 +262,30 @@ impl XshmCapture {
             stride,
             &cursor,
         );
+        Ok(())
+    }
+
+    /// Says which XFixes version we speak, once: XFixes answers nothing before that.
+    ///
+    /// # Errors
+    /// [`CaptureError::NoXFixes`] on a server without XFIXES, or a failed request.
+    fn xfixes(&mut self) -> Result<(), CaptureError> {
+        if self.xfixes_ready {
+            return Ok(());
+        }
+        if !self
+            .conn
+            .active_extensions()
+            .any(|e| e == xcb::Extension::XFixes)
+        {
+            return Err(CaptureError::NoXFixes);
+        }
+        self.conn
+            .wait_for_reply(self.conn.send_request(&xfixes::QueryVersion {
+                client_major_version: 4,
+                client_minor_version: 0,
+            }))?;
+        self.xfixes_ready = true;
         Ok(())
     }
 
