@@ -6,6 +6,7 @@
 //! `ffi/` crates.
 #![forbid(unsafe_code)]
 
+pub mod area;
 pub mod bench;
 pub mod browser;
 pub mod capture;

@@ -6,6 +6,7 @@
 //! awaits; the control plane talks to it through atomics ([`Control`]) and receives frames through
 //! a broadcast channel whose items share one buffer (`Bytes`) among all peers.
 
+use crate::area::Area;
 use crate::capture::XshmCapture;
 use crate::clock::{FrameClock, Tick};
 use crate::convert::{self, I420};
@@ -388,6 +389,9 @@ impl MediaThread {
         let mut last_size_check = Instant::now();
         // Ticks in a row with nothing changed on screen.
         let mut still = 0u32;
+        // A picture was grabbed but not encoded: the encoder's last picture is older than the
+        // damage taken since, so the next one gets no "unchanged" hint.
+        let mut reanalyse = false;
         let (mut kbps, mut fps) = (self.control.bitrate_kbps(), self.control.fps());
         // The first frame is a keyframe whatever the requests say.
         let mut keyframes_served: Option<u64> = None;
@@ -440,9 +444,9 @@ impl MediaThread {
             }
             let requests = self.control.keyframe_requests();
             let keyframe_due = keyframes_served != Some(requests);
-            let damaged = self.capture.take_damaged_rows().unwrap_or_else(|e| {
+            let damaged = self.capture.take_damage().unwrap_or_else(|e| {
                 tracing::debug!(error = %e, "damage unknown; grabbing the whole screen");
-                Some(0..u32::MAX)
+                Some(Area::whole(u32::MAX, u32::MAX))
             });
             if self.config.skip_unchanged && !keyframe_due && damaged.is_none() {
                 self.stats.frames_unchanged.fetch_add(1, Ordering::Relaxed);
@@ -452,7 +456,7 @@ impl MediaThread {
                 {
                     let duration = last_sent.map_or(clock.interval(), |t| captured_at - t);
                     last_sent = Some(captured_at);
-                    self.paint_over(&mut out, &mut seq, duration);
+                    self.paint_over(&mut out, &mut seq, duration, !reanalyse);
                 }
                 continue;
             }
@@ -468,13 +472,13 @@ impl MediaThread {
                     return;
                 }
             }
-            let rows = if whole {
-                0..u32::MAX
+            let area = if whole {
+                Area::whole(u32::MAX, u32::MAX)
             } else {
-                damaged.unwrap_or(0..0)
+                damaged.unwrap_or(Area::EMPTY)
             };
             // A screen that shrank makes the grab fail before the periodic size check sees it.
-            if let Err(e) = self.capture.grab_rows(rows).map(|_| ()) {
+            if let Err(e) = self.capture.grab_area(area).map(|_| ()) {
                 match self.capture.size_changed() {
                     Ok(true) => {
                         if let Err(e) = self.follow_resize(kbps, fps) {
@@ -494,7 +498,7 @@ impl MediaThread {
                     tracing::debug!(error = %e, "pointer not drawn");
                 }
             }
-            let dirty = self.capture.take_dirty_rows();
+            let dirty = self.capture.take_dirty();
             let frame = self.capture.frame();
             let grabbed_at = Instant::now();
             if let Err(e) = convert::bgrx_to_i420_rows(
@@ -503,21 +507,32 @@ impl MediaThread {
                 frame.height,
                 frame.stride,
                 &mut self.planes,
-                dirty,
+                dirty.y.clone(),
             ) {
                 tracing::error!(error = %e, "conversion failed");
+                reanalyse = true;
                 continue;
             }
             let converted_at = Instant::now();
             let force = keyframe_due;
             keyframes_served = Some(requests);
+            // Outside what the grabs and the pointer changed, the planes are the last picture
+            // encoded, unless a picture was lost on the way since.
+            self.encoder.hint_changed((!reanalyse).then_some(&dirty));
             let encoded = match self.encoder.encode(&self.planes, force, &mut out) {
-                Ok(Some(e)) => e,
-                Ok(None) => continue,
+                Ok(Some(e)) => {
+                    reanalyse = false;
+                    e
+                }
+                Ok(None) => {
+                    reanalyse = true;
+                    continue;
+                }
                 Err(e) => {
                     // A backend that dies mid-stream is not tried again: the next one takes over.
                     tracing::warn!(error = %e, encoder = self.encoder.name(), "encoder failed; falling back");
                     self.failed.push(self.encoder.kind());
+                    reanalyse = true;
                     if let Err(e) = self.reopen_encoder(kbps, fps) {
                         tracing::error!(error = %e, "encoder cannot be reopened; media thread stops");
                         return;
@@ -542,8 +557,18 @@ impl MediaThread {
     /// After [`PAINT_OVER_AFTER`] still ticks, re-encodes the last picture (the screen as it still
     /// is) on each of [`PAINT_OVER_BURST`] ticks at [`PAINT_OVER_QP`], so detail that CBR blurred
     /// while things moved turns sharp.
-    fn paint_over(&mut self, out: &mut BytesMut, seq: &mut u64, duration: Duration) {
+    ///
+    /// `unchanged`: the planes are the last picture encoded, so x264 may skip the macroblocks
+    /// already at the paint-over quality and refine only the rest.
+    fn paint_over(
+        &mut self,
+        out: &mut BytesMut,
+        seq: &mut u64,
+        duration: Duration,
+        unchanged: bool,
+    ) {
         let at = Instant::now();
+        self.encoder.hint_changed(unchanged.then_some(&Area::EMPTY));
         match self
             .encoder
             .encode_refresh(&self.planes, PAINT_OVER_QP, out)

@@ -13,6 +13,7 @@ pub mod x264;
 pub use codec::{Codec, CodecChoice};
 pub use kind::{codec_hint, EncoderArg, EncoderKind};
 
+use crate::area::Area;
 use crate::convert::I420;
 use bytes::BytesMut;
 use std::path::PathBuf;
@@ -106,6 +107,13 @@ pub trait Encoder: Send {
     ) -> Result<Option<Encoded>, EncodeError> {
         let _ = qp;
         self.encode(picture, false, out)
+    }
+    /// Where the next picture can differ from the last one this encoder was given. `Some(area)`
+    /// promises that everything outside `area` is unchanged; x264 then codes those macroblocks
+    /// as skipped without analysing them. `None` promises nothing. It holds for the next
+    /// `encode`/`encode_refresh` call only. Backends that cannot use it ignore it.
+    fn hint_changed(&mut self, changed: Option<&Area>) {
+        let _ = changed;
     }
     /// Changes the target bitrate and frame rate. Backends that cannot retune in place reopen
     /// themselves, and then their next frame is a keyframe.

@@ -54,6 +54,10 @@ static int configure(x264_param_t *p, const selkies_x264_config *cfg)
     /* Slices instead of frame threads: frame threading delays output by one frame per thread. */
     p->i_threads = cfg->threads > 0 ? cfg->threads : X264_THREADS_AUTO;
     p->b_sliced_threads = 1;
+    /* Per-macroblock "unchanged" flags from the caller (XDamage knows what changed); x264
+     * codes those as skipped without analysing them. Safe here because with sliced threads and
+     * no lookahead the picture is encoded inside the call that hands over the flags. */
+    p->analyse.b_mb_info = 1;
 
     /* Keyframes only on demand (join, PLI/FIR); scene cuts must not inject IDRs. */
     p->i_keyint_max = X264_KEYINT_MAX_INFINITE;
@@ -126,7 +130,7 @@ int selkies_x264_open(const selkies_x264_config *cfg, selkies_x264 **out)
 
 int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, const uint8_t *v,
                         int32_t stride_y, int32_t stride_uv, int64_t pts, int32_t force_idr,
-                        int32_t qp, selkies_x264_frame *out)
+                        int32_t qp, const uint8_t *mb_info, selkies_x264_frame *out)
 {
     if (enc == NULL || out == NULL || y == NULL || u == NULL || v == NULL)
         return SELKIES_X264_ENCODE_ERR_ARGS;
@@ -144,6 +148,10 @@ int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, c
      * and resumes on the next frame. 0 leaves the QP to rate control. */
     if (qp > 0 && qp <= 51)
         in.i_qpplus1 = qp + 1;
+    /* One byte per macroblock, X264_MBINFO_CONSTANT where the picture is unchanged since the
+     * last one; read during this call only (b_mb_info_update is off, so never written). */
+    in.prop.mb_info = (uint8_t *)mb_info;
+    in.prop.mb_info_free = NULL;
     in.img.i_csp = X264_CSP_I420;
     in.img.i_plane = 3;
     in.img.i_stride[0] = stride_y;

@@ -58,12 +58,14 @@ int selkies_x264_open(const selkies_x264_config *cfg, selkies_x264 **out);
 
 /*
  * Encodes one I420 picture of the opened size. The planes are read, never written,
- * and not retained after the call. Returns the number of bytes in *out (0 when x264
- * emitted nothing), or a negative error.
+ * and not retained after the call. `mb_info`, NULL or one byte per macroblock with
+ * X264_MBINFO_CONSTANT where the picture is unchanged since the last one, is read during
+ * the call only. Returns the number of bytes in *out (0 when x264 emitted nothing), or a
+ * negative error.
  */
 int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, const uint8_t *v,
                         int32_t stride_y, int32_t stride_uv, int64_t pts, int32_t force_idr,
-                        int32_t qp, selkies_x264_frame *out);
+                        int32_t qp, const uint8_t *mb_info, selkies_x264_frame *out);
 
 /* Live rate-control change; returns x264_encoder_reconfig's result (0 = ok). */
 int selkies_x264_reconfig(selkies_x264 *enc, int32_t bitrate_kbps, int32_t vbv_max_kbps,

@@ -147,11 +147,49 @@ impl Encoder {
         qp: Option<u8>,
         sink: impl FnOnce(&[u8]),
     ) -> Result<Option<FrameInfo>, Error> {
+        self.encode_hinted(pic, force_idr, qp, None, sink)
+    }
+
+    /// Macroblocks in the opened picture size: the length [`Encoder::encode_hinted`] wants.
+    pub fn macroblocks(&self) -> (usize, usize) {
+        (
+            (self.params.width as usize).div_ceil(16),
+            (self.params.height as usize).div_ceil(16),
+        )
+    }
+
+    /// As [`Encoder::encode_into_at`], with `unchanged`: one byte per macroblock in raster
+    /// order ([`Encoder::macroblocks`]), `1` where the picture is the same as the last one
+    /// encoded and `0` elsewhere (x264's `X264_MBINFO_CONSTANT`). x264 codes those as skipped without analysing them (unless the reference there
+    /// is of lower quality than this frame asks for). A wrong flag leaves a stale block on
+    /// screen until it changes again, so the caller must know.
+    ///
+    /// # Errors
+    /// As [`Encoder::encode`]; [`Error::InvalidParams`] when `unchanged` has the wrong length.
+    pub fn encode_hinted(
+        &mut self,
+        pic: &Picture<'_>,
+        force_idr: bool,
+        qp: Option<u8>,
+        unchanged: Option<&[u8]>,
+        sink: impl FnOnce(&[u8]),
+    ) -> Result<Option<FrameInfo>, Error> {
         let (stride_y, stride_uv) = self.check_planes(pic)?;
+        let (mbw, mbh) = self.macroblocks();
+        if let Some(flags) = unchanged {
+            if flags.len() != mbw * mbh {
+                return Err(Error::InvalidParams(format!(
+                    "{} macroblock flags for {mbw}x{mbh} macroblocks",
+                    flags.len()
+                )));
+            }
+        }
         let mut frame = sys::Frame::default();
         // SAFETY: `check_planes` proved each plane holds `stride * rows` bytes with
         // `stride >= row width` for the size the encoder was opened with, which is
-        // all x264 reads (it copies the planes and keeps no pointer). `self.handle`
+        // all x264 reads (it copies the planes and keeps no pointer). `unchanged`, when
+        // given, holds one byte per macroblock (checked above), only read during the call:
+        // sliced threads and no lookahead encode the picture before the call returns. `self.handle`
         // is a live encoder that only this `&mut self` uses; `frame` is a live local.
         let rc = unsafe {
             sys::selkies_x264_encode(
@@ -164,6 +202,7 @@ impl Encoder {
                 pic.pts,
                 i32::from(force_idr),
                 qp.map_or(0, |q| i32::from(q.clamp(1, 51))),
+                unchanged.map_or(std::ptr::null(), <[u8]>::as_ptr),
                 &mut frame,
             )
         };

@@ -69,6 +69,7 @@ extern "C" {
         pts: i64,
         force_idr: i32,
         qp: i32,
+        mb_info: *const u8,
         out: *mut Frame,
     ) -> c_int;
     pub fn selkies_x264_reconfig(

@@ -1,7 +1,8 @@
 //! What changed on screen since the last grab: XDamage on the root window, waited for on the X
 //! socket, and fetched as a region so only the changed rows are grabbed and converted.
 
-use super::{CaptureError, Rows, XshmCapture};
+use super::{CaptureError, XshmCapture};
+use crate::area::Area;
 use xcb::{damage, x, xfixes, Xid};
 
 /// Readiness of the X socket, for sleeping until damage arrives instead of until the next tick.
@@ -117,15 +118,16 @@ impl XshmCapture {
         Ok(self.pending_damage)
     }
 
-    /// The rows that changed on screen since the last call, `None` when nothing did (always the
-    /// whole screen without damage tracking). Takes the damage before the caller grabs, so a
-    /// change during the grab is reported next time rather than lost.
+    /// What changed on screen since the last call (the bounding box of the damage), `None`
+    /// when nothing did (always the whole screen without damage tracking). Takes the damage
+    /// before the caller grabs, so a change during the grab is reported next time, not lost.
     ///
     /// # Errors
     /// A broken connection.
-    pub fn take_damaged_rows(&mut self) -> Result<Option<Rows>, CaptureError> {
+    pub fn take_damage(&mut self) -> Result<Option<Area>, CaptureError> {
+        let whole = Area::whole(self.width, self.height);
         let Some(id) = self.damage else {
-            return Ok(Some(0..self.height));
+            return Ok(Some(whole));
         };
         let damaged = self.read_damage()?;
         self.pending_damage = false;
@@ -141,7 +143,7 @@ impl XshmCapture {
             self.conn
                 .flush()
                 .map_err(|e| CaptureError::X(xcb::Error::Connection(e)))?;
-            return Ok(Some(0..self.height));
+            return Ok(Some(whole));
         };
         // Moves the damage into `region` in one step: a change after it is reported next time,
         // and one before it is in the region, so no change falls between the two.
@@ -154,8 +156,14 @@ impl XshmCapture {
             .conn
             .wait_for_reply(self.conn.send_request(&xfixes::FetchRegion { region }))?;
         let e = fetched.extents();
-        let top = i32::from(e.y).clamp(0, self.height as i32) as u32;
-        let bottom = (i32::from(e.y) + i32::from(e.height)).clamp(0, self.height as i32) as u32;
-        Ok((top < bottom).then_some(top..bottom))
+        let span = |start: i16, len: u16, end: u32| {
+            let start = i32::from(start);
+            start.clamp(0, end as i32) as u32..(start + i32::from(len)).clamp(0, end as i32) as u32
+        };
+        let area = Area {
+            x: span(e.x, e.width, self.width),
+            y: span(e.y, e.height, self.height),
+        };
+        Ok((!area.is_empty()).then_some(area))
     }
 }

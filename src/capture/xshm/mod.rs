@@ -8,9 +8,9 @@
 
 mod damage;
 
+use crate::area::Area;
 use damage::Waiter;
 use selkies_shm::ShmSegment;
-use std::ops::Range;
 use thiserror::Error;
 use xcb::{shm, x, xfixes, Xid};
 
@@ -43,20 +43,6 @@ pub enum CaptureError {
     Protocol(#[from] xcb::ProtocolError),
 }
 
-/// A band of whole rows of the screen, top row first.
-pub type Rows = Range<u32>;
-
-/// The smallest band covering both (an empty band covers nothing).
-fn union(a: Rows, b: Rows) -> Rows {
-    if a.is_empty() {
-        b
-    } else if b.is_empty() {
-        a
-    } else {
-        a.start.min(b.start)..a.end.max(b.end)
-    }
-}
-
 /// A borrowed, captured frame: BGRx pixels, 4 bytes each, `stride` bytes per row.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
@@ -86,10 +72,10 @@ pub struct XshmCapture {
     pending_damage: bool,
     /// Nothing grabbed yet: the first grab takes the whole screen whatever it is asked for.
     fresh: bool,
-    /// Rows of the segment changed (grabbed or drawn on) since [`XshmCapture::take_dirty_rows`].
-    dirty: Rows,
-    /// Rows the pointer was last drawn over: the next grab takes them again to erase it.
-    pointer_rows: Rows,
+    /// Where the segment changed (grabbed or drawn on) since [`XshmCapture::take_dirty`].
+    dirty: Area,
+    /// Where the pointer was last drawn: the next grab takes those rows again to erase it.
+    pointer: Area,
 }
 
 impl XshmCapture {
@@ -146,8 +132,8 @@ impl XshmCapture {
             waiter: None,
             pending_damage: false,
             fresh: true,
-            dirty: 0..0,
-            pointer_rows: 0..0,
+            dirty: Area::EMPTY,
+            pointer: Area::EMPTY,
         };
         capture.attach()?;
         Ok(capture)
@@ -181,26 +167,26 @@ impl XshmCapture {
     /// [`CaptureError::X`] when the X server went away or refused the request (e.g. the screen
     /// shrank under us: reopen the capture).
     pub fn grab(&mut self) -> Result<Frame<'_>, CaptureError> {
-        self.grab_rows(0..self.height)
+        self.grab_area(Area::whole(self.width, self.height))
     }
 
-    /// Copies rows `rows` of the root window into the same rows of the segment, whole rows so
-    /// that the X server writes them in place at the frame's stride; the other rows keep what
-    /// the last grabs left. Also takes again the rows the pointer was drawn over. The first grab
-    /// takes the whole screen.
+    /// Copies the rows of `area` from the root window into the same rows of the segment, whole
+    /// rows so that the X server writes them in place at the frame's stride; the other rows
+    /// keep what the last grabs left. Also takes again the rows the pointer was drawn over. The
+    /// first grab takes the whole screen.
     ///
     /// # Errors
     /// As [`XshmCapture::grab`].
-    pub fn grab_rows(&mut self, rows: Rows) -> Result<Frame<'_>, CaptureError> {
-        let rows = if self.fresh {
-            0..self.height
+    pub fn grab_area(&mut self, area: Area) -> Result<Frame<'_>, CaptureError> {
+        let whole = Area::whole(self.width, self.height);
+        let area = if self.fresh {
+            whole
         } else {
-            let pointer = std::mem::replace(&mut self.pointer_rows, 0..0);
-            let rows = union(rows, pointer);
-            rows.start.min(self.height)..rows.end.min(self.height)
+            let pointer = std::mem::replace(&mut self.pointer, Area::EMPTY);
+            area.union(&pointer).clamp(self.width, self.height)
         };
-        if !rows.is_empty() {
-            let stride = self.width * 4;
+        if !area.is_empty() {
+            let rows = &area.y;
             let cookie = self.conn.send_request(&shm::GetImage {
                 drawable: x::Drawable::Window(self.root),
                 x: 0,
@@ -210,18 +196,18 @@ impl XshmCapture {
                 plane_mask: u32::MAX,
                 format: x::ImageFormat::ZPixmap as u8,
                 shmseg: self.seg_id,
-                offset: rows.start * stride,
+                offset: rows.start * self.width * 4,
             });
             self.conn.wait_for_reply(cookie)?;
             self.fresh = false;
-            self.dirty = union(std::mem::replace(&mut self.dirty, 0..0), rows);
+            self.dirty = self.dirty.union(&area);
         }
         Ok(self.frame())
     }
 
-    /// Rows of the segment that changed (grabbed or drawn on) since the last call.
-    pub fn take_dirty_rows(&mut self) -> Rows {
-        std::mem::replace(&mut self.dirty, 0..0)
+    /// Where the segment changed (grabbed or drawn on) since the last call.
+    pub fn take_dirty(&mut self) -> Area {
+        std::mem::replace(&mut self.dirty, Area::EMPTY)
     }
 
     /// The segment as the last [`XshmCapture::grab`] left it.
@@ -250,10 +236,14 @@ impl XshmCapture {
             height: u32::from(img.height()),
             pixels: img.cursor_image(),
         };
-        let top = cursor.top.clamp(0, self.height as i32) as u32;
-        let bottom = (cursor.top + cursor.height as i32).clamp(0, self.height as i32) as u32;
-        self.pointer_rows = top..bottom;
-        self.dirty = union(std::mem::replace(&mut self.dirty, 0..0), top..bottom);
+        let span = |start: i32, len: u32, end: u32| {
+            start.clamp(0, end as i32) as u32..(start + len as i32).clamp(0, end as i32) as u32
+        };
+        self.pointer = Area {
+            x: span(cursor.left, cursor.width, self.width),
+            y: span(cursor.top, cursor.height, self.height),
+        };
+        self.dirty = self.dirty.union(&self.pointer);
         let stride = self.width as usize * 4;
         blend(
             self.segment.as_mut_slice(),
