@@ -8,7 +8,8 @@
 use bytes::BytesMut;
 use common::{backends, zone_plate_pictures};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use selkies_rs::encode::{self, EncoderConfig};
+use selkies_rs::area::Area;
+use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -56,5 +57,50 @@ fn encoders(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encoders);
+/// x264 on a screen where little changes, as on a desktop: the same 1080p picture again with a
+/// 32x32 block changed each frame, with and without the pipeline's "unchanged" hint.
+fn x264_small_changes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("encode_small_change");
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(4));
+    group.throughput(Throughput::Elements(1));
+    let (w, h) = (1920, 1080);
+    let still = zone_plate_pictures(w, h).swap_remove(0);
+    for (name, hinted) in [("x264_hinted", true), ("x264_unhinted", false)] {
+        let settings = EncoderSettings::new(EncoderKind::X264);
+        let config = EncoderConfig {
+            width: w,
+            height: h,
+            fps: 60,
+            bitrate_kbps: 8000,
+            threads: 0,
+        };
+        let mut encoder =
+            encode::open_one(settings.kind, &settings, Codec::H264, config).expect("x264");
+        let mut pic = still.clone();
+        let mut out = BytesMut::with_capacity(1 << 20);
+        let mut n = 0u32;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                // A block moving along a row, as a cursor or a glyph being typed.
+                let x = (n * 32) % (w - 32);
+                n += 1;
+                for row in 500..532 {
+                    let start = (row * w + x) as usize;
+                    pic.y[start..start + 32].fill((n % 200) as u8 + 20);
+                }
+                let changed = Area {
+                    x: x..x + 32,
+                    y: 500..532,
+                };
+                encoder.hint_changed(hinted.then_some(&changed));
+                out.clear();
+                black_box(encoder.encode(&pic, false, &mut out).expect("encode"));
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, encoders, x264_small_changes);
 criterion_main!(benches);

@@ -61,7 +61,10 @@ fn near(a: [u8; 3], b: [u8; 3]) -> bool {
 
 #[test]
 fn a_hint_covering_the_change_shows_it() -> Result<()> {
-    let seen = square_seen_with(Some(Area { x: 64..96, y: 96..128 }))?;
+    let seen = square_seen_with(Some(Area {
+        x: 64..96,
+        y: 96..128,
+    }))?;
     ensure!(near(seen, [250, 20, 20]), "{seen:?}");
     Ok(())
 }
@@ -76,7 +79,10 @@ fn no_hint_analyses_everything() -> Result<()> {
 #[test]
 fn a_hint_leaving_the_change_out_skips_it() -> Result<()> {
     // The hint is honoured, not merely accepted: the square's macroblocks are skipped.
-    let seen = square_seen_with(Some(Area { x: 200..240, y: 0..32 }))?;
+    let seen = square_seen_with(Some(Area {
+        x: 200..240,
+        y: 0..32,
+    }))?;
     ensure!(near(seen, [128, 128, 128]), "{seen:?}");
     Ok(())
 }
