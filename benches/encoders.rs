@@ -6,10 +6,10 @@
 //! kbps) come from `selkies-rs bench --encoder … --codec …`; PSNR from `tests/encoders.rs`.
 
 use bytes::BytesMut;
-use common::{backends, zone_plate_pictures};
+use common::{backends, bench_config, open_x264, zone_plate_pictures};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use selkies_rs::area::Area;
-use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
+use selkies_rs::encode;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -26,13 +26,7 @@ fn encoders(c: &mut Criterion) {
         // Eight phases cycled: every frame differs from the last everywhere, the worst case.
         let pictures = zone_plate_pictures(w, h);
         for (settings, codec) in backends() {
-            let config = EncoderConfig {
-                width: w,
-                height: h,
-                fps: 60,
-                bitrate_kbps: 8000,
-                threads: 0,
-            };
+            let config = bench_config(w, h);
             let mut encoder = match encode::open_one(settings.kind, &settings, codec, config) {
                 Ok(e) => e,
                 Err(e) => {
@@ -67,16 +61,7 @@ fn x264_small_changes(c: &mut Criterion) {
     let (w, h) = (1920, 1080);
     let still = zone_plate_pictures(w, h).swap_remove(0);
     for (name, hinted) in [("x264_hinted", true), ("x264_unhinted", false)] {
-        let settings = EncoderSettings::new(EncoderKind::X264);
-        let config = EncoderConfig {
-            width: w,
-            height: h,
-            fps: 60,
-            bitrate_kbps: 8000,
-            threads: 0,
-        };
-        let mut encoder =
-            encode::open_one(settings.kind, &settings, Codec::H264, config).expect("x264");
+        let mut encoder = open_x264(w, h);
         let mut pic = still.clone();
         let mut out = BytesMut::with_capacity(1 << 20);
         let mut n = 0u32;

@@ -7,12 +7,12 @@
 //! `cargo bench --bench packetize`.
 
 use bytes::BytesMut;
-use common::zone_plate_pictures;
+use common::{open_x264, zone_plate_pictures};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rtc::shared::marshal::Marshal;
 use rtc::srtp::context::Context;
 use rtc::srtp::protection_profile::ProtectionProfile;
-use selkies_rs::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
+use selkies_rs::encode::Codec;
 use selkies_rs::pipeline::EncodedFrame;
 use selkies_rs::rtc::packetize::FramePacketizer;
 use std::hint::black_box;
@@ -26,16 +26,7 @@ const PLAYOUT_DELAY_ID: u8 = 5;
 
 /// An IDR and the P frame after it, as the pipeline would broadcast them.
 fn frames(w: u32, h: u32) -> [(&'static str, EncodedFrame); 2] {
-    let settings = EncoderSettings::new(EncoderKind::X264);
-    let config = EncoderConfig {
-        width: w,
-        height: h,
-        fps: 60,
-        bitrate_kbps: 8000,
-        threads: 0,
-    };
-    let mut encoder =
-        encode::open_one(settings.kind, &settings, Codec::H264, config).expect("x264 opens");
+    let mut encoder = open_x264(w, h);
     let pictures = zone_plate_pictures(w, h);
     let mut encode_one = |i: usize, keyframe: bool| {
         let mut out = BytesMut::with_capacity(1 << 20);

@@ -1,7 +1,7 @@
 //! Content and backends shared by the benchmarks.
 
 use selkies_rs::convert::{bgrx_to_i420, I420};
-use selkies_rs::encode::{Codec, EncoderKind, EncoderSettings};
+use selkies_rs::encode::{self, Codec, Encoder, EncoderConfig, EncoderKind, EncoderSettings};
 
 /// A BGRx zone plate at `phase` (0..8): detail everywhere, different in every phase, like the
 /// motion content `selkies-rs bench` paints.
@@ -49,4 +49,23 @@ pub fn zone_plate_pictures(w: u32, h: u32) -> Vec<I420> {
             pic
         })
         .collect()
+}
+
+/// The settings every bench encodes with: 60 fps, 8000 kbps, encoder-chosen threads.
+#[allow(dead_code)] // each bench compiles this module on its own
+pub fn bench_config(w: u32, h: u32) -> EncoderConfig {
+    EncoderConfig {
+        width: w,
+        height: h,
+        fps: 60,
+        bitrate_kbps: 8000,
+        threads: 0,
+    }
+}
+
+/// x264 as the pipeline opens it, at `w`x`h`.
+#[allow(dead_code)] // each bench compiles this module on its own
+pub fn open_x264(w: u32, h: u32) -> Box<dyn Encoder> {
+    let settings = EncoderSettings::new(EncoderKind::X264);
+    encode::open_one(settings.kind, &settings, Codec::H264, bench_config(w, h)).expect("x264 opens")
 }
