@@ -27,9 +27,9 @@ impl Font {
             "fixed",
         ];
         let conn = canvas.conn;
-        let mut fid: x::Font = conn.generate_id();
+        // A refused OpenFont leaves the id unused, so each name is tried with the same one.
+        let fid: x::Font = conn.generate_id();
         for name in NAMES {
-            fid = conn.generate_id();
             let opened = conn.send_request_checked(&x::OpenFont {
                 fid,
                 name: name.as_bytes(),
