@@ -5,7 +5,7 @@
 //! unchanged. Nothing here opens sockets or files beyond checking that named files exist.
 
 use crate::capture::animate::Content;
-use crate::encode::{CodecChoice, EncoderArg, EncoderSettings};
+use crate::encode::{CodecChoice, EncoderArg, EncoderSettings, RateControlChoice};
 use crate::pipeline::{BITRATE_KBPS_RANGE, FPS_RANGE};
 use clap::builder::BoolishValueParser;
 use std::net::IpAddr;
@@ -41,6 +41,10 @@ pub struct ServeConfig {
     /// (smaller bursts; a joining viewer sees a full picture after one refresh period).
     #[arg(long, env = "SELKIES_INTRA_REFRESH", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub intra_refresh: bool,
+    /// x264 rate control: selkies (our own, over constant-QP x264: cheaper per frame) or x264
+    /// (x264's CBR with a 1.5-frame VBV).
+    #[arg(long, env = "SELKIES_RATE_CONTROL", default_value = "selkies")]
+    pub rate_control: RateControlChoice,
     /// Target frame rate (1–240).
     #[arg(long, env = "SELKIES_FRAMERATE", default_value_t = 60)]
     pub framerate: u32,
@@ -194,6 +198,7 @@ impl ServeConfig {
             gstreamer: self.gstreamer_encoder.clone(),
             render_node: self.vaapi_device.clone(),
             intra_refresh: self.intra_refresh,
+            rate_control: self.rate_control,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Content and backends shared by the benchmarks.
 
 use selkies_rs::convert::{bgrx_to_i420, I420};
-use selkies_rs::encode::{self, Codec, Encoder, EncoderConfig, EncoderKind, EncoderSettings};
+use selkies_rs::encode::{
+    self, Codec, Encoder, EncoderConfig, EncoderKind, EncoderSettings, RateControlChoice,
+};
 
 /// A BGRx zone plate at `phase` (0..8): detail everywhere, different in every phase, like the
 /// motion content `selkies-rs bench` paints.
@@ -29,6 +31,13 @@ pub fn backends() -> Vec<(EncoderSettings, Codec)> {
     };
     vec![
         (EncoderSettings::new(EncoderKind::X264), Codec::H264),
+        (
+            EncoderSettings {
+                rate_control: RateControlChoice::X264,
+                ..EncoderSettings::new(EncoderKind::X264)
+            },
+            Codec::H264,
+        ),
         (EncoderSettings::new(EncoderKind::Software), Codec::Vp8),
         (EncoderSettings::new(EncoderKind::Software), Codec::Vp9),
         (EncoderSettings::new(EncoderKind::Software), Codec::Av1),

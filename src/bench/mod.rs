@@ -27,7 +27,7 @@ use crate::capture::animate::{Animator, Content};
 use crate::capture::display::VirtualDisplay;
 use crate::capture::XshmCapture;
 use crate::config::parse_size;
-use crate::encode::{Codec, EncoderKind, EncoderSettings};
+use crate::encode::{Codec, EncoderKind, EncoderSettings, RateControlChoice};
 use crate::pipeline::{BITRATE_KBPS_RANGE, FPS_RANGE};
 use anyhow::{bail, ensure, Context};
 use cpu::Task;
@@ -93,6 +93,9 @@ pub struct BenchArgs {
     /// Encoder threads (0 = automatic, as `serve` defaults to).
     #[arg(long, default_value_t = 0)]
     pub threads: u32,
+    /// x264 rate control: selkies (ours, the default of `serve`) or x264 (its own CBR).
+    #[arg(long, default_value = "selkies")]
+    pub rate_control: RateControlChoice,
     /// One JSON object per configuration per line instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -252,6 +255,7 @@ fn measure_child(args: &BenchArgs, warmup: Duration, window: Duration) -> anyhow
         bitrate_kbps: args.bitrate,
         encoder: EncoderSettings {
             gstreamer: args.gstreamer_encoder.clone(),
+            rate_control: args.rate_control,
             ..EncoderSettings::new(args.encoder)
         },
         codec: args.codec,
@@ -447,6 +451,7 @@ fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
         .args(["--encoder", &args.encoder.to_string()])
         .args(["--codec", &args.codec.to_string()])
         .args(["--threads", &args.threads.to_string()])
+        .args(["--rate-control", &args.rate_control.to_string()])
         .args(args.plot.is_some().then_some("--samples"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -1,16 +1,24 @@
 //! The libx264 backend, over our own bindings in `ffi/x264`.
 //!
-//! Low-latency settings (ultrafast, zerolatency, no B-frames, infinite GOP, CBR with a VBV of
-//! about 1.5 frame times, headers on every IDR) are applied by the binding; this file adapts it
-//! to the [`Encoder`] trait.
+//! Low-latency settings (ultrafast, zerolatency, no B-frames, infinite GOP, headers on every
+//! IDR) are applied by the binding; this file adapts it to the [`Encoder`] trait and, by
+//! default, drives x264 at a constant QP chosen frame by frame by [`RateControl`] instead of
+//! x264's own CBR (VBV of about 1.5 frame times), which stays selectable.
 
-use super::{Capabilities, Codec, EncodeError, Encoded, Encoder, EncoderConfig, EncoderKind};
+use super::rate::{RateControl, QP_MAX};
+use super::{
+    Capabilities, Codec, EncodeError, Encoded, Encoder, EncoderConfig, EncoderKind,
+    RateControlChoice,
+};
 use crate::area::Area;
 use crate::convert::I420;
 use bytes::BytesMut;
 use selkies_x264 as sys;
 
 const NAME: &str = "x264";
+
+/// Frames' worth of bits that may queue ahead of the link (x264's VBV size under CBR).
+const BUFFER_FRAMES: f32 = 1.5;
 
 pub struct X264Encoder {
     inner: sys::Encoder,
@@ -20,40 +28,61 @@ pub struct X264Encoder {
     hint: Option<Area>,
     /// One flag per macroblock for x264, rebuilt from the hint (kept to avoid an allocation).
     unchanged: Vec<u8>,
+    /// `None` when x264's own CBR picks the QPs.
+    rate: Option<RateControl>,
 }
 
 impl X264Encoder {
     /// # Errors
     /// [`EncodeError::Open`] when libx264 rejects the parameters.
-    pub fn open(config: EncoderConfig, intra_refresh: bool) -> Result<Self, EncodeError> {
+    pub fn open(
+        config: EncoderConfig,
+        intra_refresh: bool,
+        rate_control: RateControlChoice,
+    ) -> Result<Self, EncodeError> {
         let params = sys::Params {
             width: config.width,
             height: config.height,
             fps: config.fps,
             bitrate_kbps: config.bitrate_kbps,
-            vbv_frames: 1.5,
+            vbv_frames: BUFFER_FRAMES,
             threads: config.threads,
             profile: sys::Profile::ConstrainedBaseline,
             intra_refresh,
+            // Any frame the rate control does not plan (none should) is coded coarse.
+            constant_qp: (rate_control == RateControlChoice::Selkies).then_some(QP_MAX),
         };
         let inner = sys::Encoder::open(&params).map_err(|e| EncodeError::Open {
             backend: NAME,
             reason: e.to_string(),
         })?;
         let (mbw, mbh) = inner.macroblocks();
+        let rate = (rate_control == RateControlChoice::Selkies).then(|| {
+            RateControl::new(
+                config.bitrate_kbps,
+                config.fps,
+                f64::from(BUFFER_FRAMES),
+                mbw * mbh,
+            )
+        });
         Ok(Self {
             inner,
             config,
             pts: 0,
             hint: None,
             unchanged: vec![0; mbw * mbh],
+            rate,
         })
     }
 }
 
 impl Encoder for X264Encoder {
     fn name(&self) -> &str {
-        NAME
+        if self.rate.is_some() {
+            NAME
+        } else {
+            "x264-cbr"
+        }
     }
 
     fn kind(&self) -> EncoderKind {
@@ -105,6 +134,9 @@ impl Encoder for X264Encoder {
                 backend: NAME,
                 reason: e.to_string(),
             })?;
+        if let Some(rate) = &mut self.rate {
+            rate.set_rate(bitrate_kbps, fps);
+        }
         self.config.bitrate_kbps = bitrate_kbps;
         self.config.fps = fps;
         Ok(())
@@ -119,7 +151,7 @@ impl X264Encoder {
         qp: Option<u8>,
         out: &mut BytesMut,
     ) -> Result<Option<Encoded>, EncodeError> {
-        let pic = sys::Picture {
+        let mut pic = sys::Picture {
             y: &picture.y,
             u: &picture.u,
             v: &picture.v,
@@ -135,18 +167,53 @@ impl X264Encoder {
             }
             None => None,
         };
-        let info = self
-            .inner
-            .encode_hinted(&pic, force_keyframe, qp, unchanged, |bytes| {
-                out.extend_from_slice(bytes)
-            })
-            .map_err(|e| EncodeError::Encode {
-                backend: NAME,
-                reason: e.to_string(),
-            })?;
-        Ok(info.map(|info| Encoded {
-            keyframe: info.keyframe,
-        }))
+        let mut plan = self.rate.as_ref().map(|rate| match qp {
+            Some(wanted) => rate.plan_refresh(wanted),
+            None => rate.plan(unchanged, force_keyframe),
+        });
+        let start = out.len();
+        let mut force = force_keyframe;
+        loop {
+            let info = self
+                .inner
+                .encode_hinted(
+                    &pic,
+                    force,
+                    plan.map_or(qp, |p| Some(p.qp)),
+                    unchanged,
+                    |bytes| out.extend_from_slice(bytes),
+                )
+                .map_err(|e| EncodeError::Encode {
+                    backend: NAME,
+                    reason: e.to_string(),
+                })?;
+            let (Some(rate), Some(done), Some(frame)) = (&mut self.rate, &plan, &info) else {
+                return Ok(info.map(|info| Encoded {
+                    keyframe: info.keyframe,
+                }));
+            };
+            if let Some(again) = rate.retry(done, frame.bytes, frame.keyframe) {
+                // Far too large a keyframe: nothing refers to it yet, so it is dropped and the
+                // same picture coded again as a keyframe, coarser.
+                tracing::debug!(
+                    qp = done.qp,
+                    bytes = frame.bytes,
+                    retry_qp = again.qp,
+                    "keyframe over budget; encoding it again"
+                );
+                out.truncate(start);
+                force = true;
+                // x264 wants each picture it is given to carry a later timestamp.
+                pic.pts = self.pts;
+                self.pts += 1;
+                plan = Some(again);
+                continue;
+            }
+            rate.record(done, unchanged, frame.bytes, frame.keyframe);
+            return Ok(Some(Encoded {
+                keyframe: frame.keyframe,
+            }));
+        }
     }
 }
 

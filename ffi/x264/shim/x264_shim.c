@@ -16,8 +16,20 @@
 /* Our BGRx->I420 conversion uses BT.601 coefficients, limited range. */
 #define VUI_MATRIX_SMPTE170M 6
 
+/* In constant-QP mode x264 clips every QP, forced ones too, to the span between its I- and
+ * B-frame QPs: qp_constant -/+ 6*log2 of the I/P and P/B factors, each factor at most 10
+ * (19.9 QP). With qp_constant 39 that span is 19..59: fine enough for sharp text, and past
+ * H.264's 51 into x264's own coarser quantisation, which busy full-screen motion at a low
+ * bitrate needs (x264's CBR goes there too). The factors do nothing else here: every
+ * frame's QP is forced, there are no B-frames, and with psy on x264 does not lower the QP of
+ * intra-refresh blocks by the I/P offset. */
+#define CQP_CENTRE 39
+#define CQP_FACTOR 10.0f
+
 struct selkies_x264 {
     x264_t *h;
+    /* Constant-QP mode: the QP of frames given none (0 in CBR mode). */
+    int32_t default_qp;
 };
 
 static const char *profile_name(int32_t profile)
@@ -79,12 +91,24 @@ static int configure(x264_param_t *p, const selkies_x264_config *cfg)
     p->i_timebase_num = 1;
     p->i_timebase_den = (uint32_t)cfg->fps;
 
-    /* CBR: ABR capped by a VBV of about one and a half frame times. */
-    p->rc.i_rc_method = X264_RC_ABR;
-    p->rc.i_bitrate = cfg->bitrate_kbps;
-    p->rc.i_vbv_max_bitrate = cfg->vbv_max_kbps;
-    p->rc.i_vbv_buffer_size = cfg->vbv_buffer_kbit;
-    p->rc.f_vbv_buffer_init = 0.9f;
+    if (cfg->constant_qp > 0) {
+        /* The caller's rate control picks each frame's QP. Without ABR x264 skips its
+         * low-resolution analysis of every frame, which is most of what its rate control
+         * costs (scripts/experiments/x264_rc_cost.c). */
+        if (cfg->constant_qp > CQP_CENTRE + 20)
+            return SELKIES_X264_OPEN_ERR_ARGS;
+        p->rc.i_rc_method = X264_RC_CQP;
+        p->rc.i_qp_constant = CQP_CENTRE;
+        p->rc.f_ip_factor = CQP_FACTOR;
+        p->rc.f_pb_factor = CQP_FACTOR;
+    } else {
+        /* CBR: ABR capped by a VBV of about one and a half frame times. */
+        p->rc.i_rc_method = X264_RC_ABR;
+        p->rc.i_bitrate = cfg->bitrate_kbps;
+        p->rc.i_vbv_max_bitrate = cfg->vbv_max_kbps;
+        p->rc.i_vbv_buffer_size = cfg->vbv_buffer_kbit;
+        p->rc.f_vbv_buffer_init = 0.9f;
+    }
 
     p->i_level_idc = -1;
 
@@ -119,6 +143,7 @@ int selkies_x264_open(const selkies_x264_config *cfg, selkies_x264 **out)
     selkies_x264 *enc = malloc(sizeof *enc);
     if (enc == NULL)
         return SELKIES_X264_OPEN_ERR_ALLOC;
+    enc->default_qp = cfg->constant_qp;
     enc->h = x264_encoder_open(&p);
     if (enc->h == NULL) {
         free(enc);
@@ -144,9 +169,13 @@ int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, c
     x264_picture_init(&in);
     in.i_type = force_idr ? X264_TYPE_IDR : X264_TYPE_AUTO;
     in.i_pts = pts;
-    /* A fixed QP for this one frame (paint-over refresh); rate control accounts for its bits
-     * and resumes on the next frame. 0 leaves the QP to rate control. */
-    if (qp > 0 && qp <= 51)
+    /* A fixed QP for this one frame: the caller's rate control in constant-QP mode, a
+     * paint-over refresh under CBR (whose rate control accounts for its bits and resumes on
+     * the next frame). 0 leaves the QP to x264's CBR, or to the default in constant-QP mode,
+     * which must never fall back to x264's own I-frame QP (the bottom of the span above). */
+    if (qp <= 0)
+        qp = enc->default_qp;
+    if (qp > 0 && qp <= CQP_CENTRE + 20)
         in.i_qpplus1 = qp + 1;
     /* One byte per macroblock, X264_MBINFO_CONSTANT where the picture is unchanged since the
      * last one; read during this call only (b_mb_info_update is off, so never written). */

@@ -80,6 +80,7 @@ impl Encoder {
             threads: to_i32(params.threads)?,
             profile: params.profile.to_sys(),
             intra_refresh: i32::from(params.intra_refresh),
+            constant_qp: params.constant_qp.map_or(0, i32::from),
         };
         let mut handle: *mut sys::Handle = std::ptr::null_mut();
         // SAFETY: `cfg` and `handle` are live locals for the whole call; the shim
@@ -134,9 +135,11 @@ impl Encoder {
         self.encode_into_at(pic, force_idr, None, sink)
     }
 
-    /// As [`Encoder::encode_into`], with this one frame at quantiser `qp` (1–51, lower is
-    /// better) instead of what rate control would pick: a high-quality refresh of a screen that
-    /// stopped changing. Rate control counts its bits and resumes on the next frame.
+    /// As [`Encoder::encode_into`], with this one frame at quantiser `qp` (lower is better;
+    /// clamped to 1 up to the top of [`crate::CQP_RANGE`], past H.264's 51 into x264's coarser
+    /// quantisation) instead of what x264's rate control would pick: a high-quality refresh of
+    /// a screen that stopped changing under CBR, whose rate control counts its bits and resumes
+    /// on the next frame; or the caller's rate control in constant-QP mode.
     ///
     /// # Errors
     /// As [`Encoder::encode`].
@@ -201,7 +204,7 @@ impl Encoder {
                 stride_uv,
                 pic.pts,
                 i32::from(force_idr),
-                qp.map_or(0, |q| i32::from(q.clamp(1, 51))),
+                qp.map_or(0, |q| i32::from(q.clamp(1, *crate::CQP_RANGE.end()))),
                 unchanged.map_or(std::ptr::null(), <[u8]>::as_ptr),
                 &mut frame,
             )
@@ -234,6 +237,12 @@ impl Encoder {
     /// if x264 refuses; the previous settings stay in force either way.
     pub fn reconfigure(&mut self, bitrate_kbps: u32, fps: u32) -> Result<(), Error> {
         validate_rate(bitrate_kbps, fps)?;
+        if self.params.constant_qp.is_some() {
+            // The caller's rate control owns the bitrate; x264 has none to change.
+            self.params.bitrate_kbps = bitrate_kbps;
+            self.params.fps = fps;
+            return Ok(());
+        }
         let r = rate(bitrate_kbps, fps, self.params.vbv_frames, self.opened_fps);
         // SAFETY: `self.handle` is a live encoder used only through `&mut self`.
         let rc = unsafe {
@@ -393,6 +402,44 @@ mod tests {
         }
         assert!(sizes[8] * 3 < sizes[7], "sizes {sizes:?}");
         assert!(sizes[10] > sizes[8] * 2, "sizes {sizes:?}");
+    }
+
+    #[test]
+    fn constant_qp_mode_codes_each_frame_at_the_qp_given() {
+        // No bitrate holds here: the same moving content costs what its QP says, whatever the
+        // (tiny) bitrate, and a live bitrate change is accepted without touching x264.
+        let mut p = params(320, 240);
+        p.bitrate_kbps = 50;
+        p.constant_qp = Some(30);
+        let mut enc = Encoder::open(&p).expect("open");
+        let mut sizes = Vec::new();
+        for t in 0..16usize {
+            let pic = I420::moving(320, 240, t);
+            let qp = match t {
+                0..=5 => None,
+                6..=10 => Some(*crate::CQP_RANGE.start()),
+                _ => Some(44),
+            };
+            let mut out = Vec::new();
+            enc.encode_into_at(&pic.picture(t as i64), false, qp, |b| {
+                out.extend_from_slice(b)
+            })
+            .expect("encode");
+            sizes.push(out.len());
+            if t == 3 {
+                enc.reconfigure(20_000, 30).expect("reconfigure");
+                assert_eq!(enc.params().bitrate_kbps, 20_000);
+            }
+        }
+        let fine = sizes[7..=10].iter().sum::<usize>();
+        let default = sizes[2..=5].iter().sum::<usize>();
+        let coarse = sizes[12..=15].iter().sum::<usize>();
+        // 50 kbit/s at 60 fps is ~100 bytes a frame; CBR would hold the frames near that.
+        assert!(default > 4 * 104, "sizes {sizes:?}");
+        assert!(
+            4 * fine > 5 * default && default > 2 * coarse,
+            "sizes {sizes:?}"
+        );
     }
 
     #[test]

@@ -59,7 +59,7 @@ mod sys;
 mod test_support;
 
 pub use encoder::{Encoder, FrameInfo, Picture};
-pub use params::{Params, Profile};
+pub use params::{Params, Profile, CQP_RANGE};
 
 /// Everything that can go wrong opening or driving the encoder.
 #[derive(Debug, thiserror::Error)]

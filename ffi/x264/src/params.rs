@@ -35,6 +35,7 @@ impl Profile {
 /// assert_eq!((p.vbv_frames, p.threads), (1.5, 0));
 /// assert_eq!(p.profile, selkies_x264::Profile::ConstrainedBaseline);
 /// assert!(!p.intra_refresh);
+/// assert_eq!(p.constant_qp, None);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -55,6 +56,13 @@ pub struct Params {
     pub profile: Profile,
     /// Periodic intra refresh (one wave per second) in addition to on-demand IDRs.
     pub intra_refresh: bool,
+    /// `None`: x264's own CBR, from `bitrate_kbps` and `vbv_frames`. `Some(qp)` (in
+    /// [`CQP_RANGE`]): x264
+    /// runs at constant QP and the caller does rate control, passing each frame's QP to
+    /// [`crate::Encoder::encode_hinted`] (frames without one get this QP). x264 then neither
+    /// analyses a low-resolution copy of each frame nor honours the bitrate. In this mode
+    /// x264 clips every QP to [`CQP_RANGE`].
+    pub constant_qp: Option<u8>,
 }
 
 impl Default for Params {
@@ -68,9 +76,14 @@ impl Default for Params {
             threads: 0,
             profile: Profile::ConstrainedBaseline,
             intra_refresh: false,
+            constant_qp: None,
         }
     }
 }
+
+/// The QPs x264 can code in constant-QP mode ([`Params::constant_qp`]); the shim's x264
+/// settings decide it.
+pub const CQP_RANGE: std::ops::RangeInclusive<u8> = 19..=59;
 
 /// Largest picture side we accept; beyond every H.264 level anyway.
 const MAX_DIMENSION: u32 = 16_384;
@@ -111,6 +124,13 @@ impl Params {
             return Err(invalid(format!(
                 "vbv_frames {} is outside (0, {MAX_VBV_FRAMES}]",
                 self.vbv_frames
+            )));
+        }
+        if let Some(qp) = self.constant_qp.filter(|qp| !CQP_RANGE.contains(qp)) {
+            return Err(invalid(format!(
+                "constant QP {qp} is outside {}..={}",
+                CQP_RANGE.start(),
+                CQP_RANGE.end()
             )));
         }
         if self.threads > MAX_THREADS {
@@ -202,6 +222,14 @@ mod tests {
             },
             Params {
                 threads: 1000,
+                ..Params::default()
+            },
+            Params {
+                constant_qp: Some(CQP_RANGE.start() - 1),
+                ..Params::default()
+            },
+            Params {
+                constant_qp: Some(CQP_RANGE.end() + 1),
                 ..Params::default()
             },
         ];

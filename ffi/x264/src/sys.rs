@@ -26,6 +26,7 @@ pub struct Config {
     pub threads: i32,
     pub profile: i32,
     pub intra_refresh: i32,
+    pub constant_qp: i32,
 }
 
 #[repr(C)]

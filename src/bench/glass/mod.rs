@@ -101,6 +101,7 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
         encoder: args.encoder.to_string(),
         codec: args.codec.to_string(),
         threads: args.threads,
+        rate_control: args.rate_control.to_string(),
         inject_delay_ms: args.inject_delay_ms,
     })?;
     let mut browser = Chromium::launch(&format!("http://127.0.0.1:{}/", server.port()))

@@ -20,6 +20,7 @@ pub struct Settings<'a> {
     pub encoder: String,
     pub codec: String,
     pub threads: u32,
+    pub rate_control: String,
     pub inject_delay_ms: u64,
 }
 
@@ -50,6 +51,7 @@ impl ServerProcess {
             .env("SELKIES_ENCODER", &s.encoder)
             .env("SELKIES_VIDEO_CODEC", &s.codec)
             .env("SELKIES_ENCODER_THREADS", s.threads.to_string())
+            .env("SELKIES_RATE_CONTROL", &s.rate_control)
             .env("SELKIES_INJECT_DELAY_MS", s.inject_delay_ms.to_string())
             // The bench prints its own figures; the server speaks only when something is wrong.
             .env(
