@@ -410,7 +410,7 @@ mod tests {
         // (tiny) bitrate, and a live bitrate change is accepted without touching x264.
         let mut p = params(320, 240);
         p.bitrate_kbps = 50;
-        p.constant_qp = Some(30);
+        p.constant_qp = Some(40);
         let mut enc = Encoder::open(&p).expect("open");
         let mut sizes = Vec::new();
         for t in 0..16usize {
@@ -418,7 +418,7 @@ mod tests {
             let qp = match t {
                 0..=5 => None,
                 6..=10 => Some(*crate::CQP_RANGE.start()),
-                _ => Some(44),
+                _ => Some(*crate::CQP_RANGE.end()),
             };
             let mut out = Vec::new();
             enc.encode_into_at(&pic.picture(t as i64), false, qp, |b| {
@@ -437,7 +437,7 @@ mod tests {
         // 50 kbit/s at 60 fps is ~100 bytes a frame; CBR would hold the frames near that.
         assert!(default > 4 * 104, "sizes {sizes:?}");
         assert!(
-            4 * fine > 5 * default && default > 2 * coarse,
+            2 * fine > 3 * default && 2 * default > 3 * coarse,
             "sizes {sizes:?}"
         );
     }
