@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod convert;
 pub mod cursor;
+pub mod diff;
 pub mod encode;
 pub mod input;
 pub mod media;

@@ -10,6 +10,7 @@ use crate::area::Area;
 use crate::capture::XshmCapture;
 use crate::clock::{FrameClock, Tick};
 use crate::convert::{self, I420};
+use crate::diff;
 use crate::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
 use bytes::{Bytes, BytesMut};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -279,6 +280,7 @@ impl Pipeline {
             encoder_generation: generation,
             failed: Vec::new(),
             capture,
+            whole: I420::new(planes.width, planes.height),
             planes,
             encoder,
             control: Arc::clone(&control),
@@ -374,6 +376,8 @@ struct MediaThread {
     failed: Vec<EncoderKind>,
     capture: XshmCapture,
     planes: I420,
+    /// Where the once-a-second whole grab is converted, to be compared with `planes`.
+    whole: I420,
     encoder: Box<dyn encode::Encoder>,
     control: Arc<Control>,
     stats: Arc<Stats>,
@@ -501,18 +505,39 @@ impl MediaThread {
             let dirty = self.capture.take_dirty();
             let frame = self.capture.frame();
             let grabbed_at = Instant::now();
-            if let Err(e) = convert::bgrx_to_i420_rows(
-                frame.data,
-                frame.width,
-                frame.height,
-                frame.stride,
-                &mut self.planes,
-                dirty.y.clone(),
-            ) {
-                tracing::error!(error = %e, "conversion failed");
-                reanalyse = true;
-                continue;
-            }
+            let converted = if whole && !keyframe_due {
+                // The insurance grab: what differs from the last picture is what changed.
+                convert::bgrx_to_i420(
+                    frame.data,
+                    frame.width,
+                    frame.height,
+                    frame.stride,
+                    &mut self.whole,
+                )
+                .map(|()| {
+                    let changed = diff::changed_area(&self.planes, &self.whole);
+                    std::mem::swap(&mut self.planes, &mut self.whole);
+                    changed
+                })
+            } else {
+                convert::bgrx_to_i420_rows(
+                    frame.data,
+                    frame.width,
+                    frame.height,
+                    frame.stride,
+                    &mut self.planes,
+                    dirty.y.clone(),
+                )
+                .map(|()| dirty)
+            };
+            let dirty = match converted {
+                Ok(dirty) => dirty,
+                Err(e) => {
+                    tracing::error!(error = %e, "conversion failed");
+                    reanalyse = true;
+                    continue;
+                }
+            };
             let converted_at = Instant::now();
             let force = keyframe_due;
             keyframes_served = Some(requests);
@@ -625,6 +650,7 @@ impl MediaThread {
         self.capture.track_damage()?;
         let (w, h) = self.capture.size();
         self.planes = I420::new(w, h);
+        self.whole = I420::new(w, h);
         self.stats.width.store(self.planes.width, Ordering::Relaxed);
         self.stats
             .height

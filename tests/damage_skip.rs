@@ -167,6 +167,20 @@ fn a_change_after_a_still_spell_is_grabbed_at_once() -> Result<()> {
 /// background everywhere else.
 #[test]
 fn small_changes_keep_the_whole_picture() -> Result<()> {
+    squares_show(Duration::from_millis(700))
+}
+
+/// As above, with each square painted over a second after the last frame: the pipeline then
+/// grabs the whole screen (insurance against unreported damage) and tells the encoder only
+/// what differs from the last picture, which must still be each new square.
+#[test]
+fn what_the_whole_grab_finds_changed_is_shown() -> Result<()> {
+    squares_show(Duration::from_millis(1200))
+}
+
+/// Paints four squares one by one, each once the stream has been quiet for `quiet`, and checks
+/// the last picture the stream decodes to.
+fn squares_show(quiet: Duration) -> Result<()> {
     let (_display, mut painter, pipeline) = still_screen(640, 360, 30)?;
     let handle = pipeline.handle();
     let mut rx = handle.subscribe();
@@ -183,7 +197,7 @@ fn small_changes_keep_the_whole_picture() -> Result<()> {
         painter.sync()?;
         // Everything sent until the stream is quiet (the paint-over burst included).
         let mut quiet_since = Instant::now();
-        while quiet_since.elapsed() < Duration::from_millis(700) {
+        while quiet_since.elapsed() < quiet {
             match rx.try_recv() {
                 Ok(f) => {
                     stream.extend_from_slice(&f.data);
