@@ -243,6 +243,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_rate_control_asks_only_for_qps_x264_codes() {
+        assert_eq!(
+            super::super::rate::QP_MIN..=QP_MAX,
+            sys::CQP_RANGE,
+            "x264 would clip the rate control's QPs"
+        );
+    }
+
+    #[test]
     fn only_macroblocks_the_change_touches_are_analysed() {
         // 4x3 macroblocks; a change from pixel (17,0) to (33,20) touches columns 1–2, rows 0–1.
         let mut flags = vec![9; 12];

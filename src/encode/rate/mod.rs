@@ -28,8 +28,9 @@ use budget::Budget;
 use coded::CodedQp;
 use model::{Predictor, OVERHEAD_BITS};
 
-/// Finest QP used. Finer costs bits without a visible gain on desktop content, and x264 in
-/// constant-QP mode cannot go below 11 (`selkies_x264::CQP_RANGE`).
+/// Finest and coarsest QP used: the span x264 is opened to code in constant-QP mode
+/// (`selkies_x264::CQP_RANGE`; checked by a test in `encode::x264`). Finer than 19 costs bits
+/// without a visible gain on desktop content. Past 51 is x264's own coarser quantisation.
 pub const QP_MIN: u8 = 19;
 pub const QP_MAX: u8 = 59;
 
@@ -43,10 +44,10 @@ const DOWN_COOLDOWN: u32 = 15;
 const UP_STEP: u8 = 4;
 
 /// How far one frame's QP may go below the previous frame's when most of the picture changes.
-/// Upward it may jump: that protects latency. Downward a wrong guess costs a burst, and the
-/// model is least sure exactly where it would step far, so it steps a little at a time: a
-/// few QP in H.264's range, one in x264's coarser range above 51, where bits change steeply
-/// and with the quality of the reference.
+/// Upward it may go further when the room is at risk: that protects latency. Downward a wrong
+/// guess costs a burst, and the model is least sure where it would step far, so it steps a
+/// little at a time: two QP in H.264's range, one in x264's coarser range above 51, where bits
+/// change steeply and with the quality of the reference.
 fn finest_after(prev: u8) -> u8 {
     let step = if prev > 51 { 1 } else { 2 };
     prev.saturating_sub(step)
@@ -55,8 +56,9 @@ fn finest_after(prev: u8) -> u8 {
 /// A keyframe this many times over its room is encoded again ([`RateControl::retry`]).
 const RETRY_OVER: f64 = 1.5;
 
-/// Starting coefficients of the model (bits per macroblock at QP 0), measured on 1080p
-/// desktop and zone-plate content; the first frame of each kind replaces them.
+/// Starting coefficients of the model (bits per macroblock at QP 0): rough guesses between
+/// desktop and zone-plate content. The first frame of each kind replaces them, and a keyframe
+/// far off is encoded again.
 const GUESS_INTRA: f64 = 4000.0;
 const GUESS_INTER: f64 = 1000.0;
 const GUESS_REFINE: f64 = 1000.0;
