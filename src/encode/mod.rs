@@ -153,8 +153,8 @@ pub struct EncoderSettings {
 /// Who picks each x264 frame's QP to hold the bitrate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum RateControlChoice {
-    /// Our frame-level rate control over constant-QP x264 ([`rate`]): no per-frame lookahead
-    /// analysis, so about a third cheaper per frame.
+    /// Our frame-level rate control over constant-QP x264 ([`rate`]): without x264's
+    /// analysis of every frame, 20–45 % less CPU per frame (BENCHMARKS.md).
     #[default]
     Selkies,
     /// x264's own CBR with a VBV of 1.5 frames.

@@ -40,6 +40,7 @@ impl X264Encoder {
         intra_refresh: bool,
         rate_control: RateControlChoice,
     ) -> Result<Self, EncodeError> {
+        let ours = rate_control == RateControlChoice::Selkies;
         let params = sys::Params {
             width: config.width,
             height: config.height,
@@ -50,14 +51,14 @@ impl X264Encoder {
             profile: sys::Profile::ConstrainedBaseline,
             intra_refresh,
             // Any frame the rate control does not plan (none should) is coded coarse.
-            constant_qp: (rate_control == RateControlChoice::Selkies).then_some(QP_MAX),
+            constant_qp: ours.then_some(QP_MAX),
         };
         let inner = sys::Encoder::open(&params).map_err(|e| EncodeError::Open {
             backend: NAME,
             reason: e.to_string(),
         })?;
         let (mbw, mbh) = inner.macroblocks();
-        let rate = (rate_control == RateControlChoice::Selkies).then(|| {
+        let rate = ours.then(|| {
             RateControl::new(
                 config.bitrate_kbps,
                 config.fps,

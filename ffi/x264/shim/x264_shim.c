@@ -25,6 +25,8 @@
  * intra-refresh blocks by the I/P offset. */
 #define CQP_CENTRE 39
 #define CQP_FACTOR 10.0f
+/* The top of that span, and the coarsest QP a frame may be forced to in either mode. */
+#define CQP_MAX (CQP_CENTRE + 20)
 
 struct selkies_x264 {
     x264_t *h;
@@ -95,7 +97,7 @@ static int configure(x264_param_t *p, const selkies_x264_config *cfg)
         /* The caller's rate control picks each frame's QP. Without ABR x264 skips its
          * low-resolution analysis of every frame, which is most of what its rate control
          * costs (scripts/experiments/x264_rc_cost.c). */
-        if (cfg->constant_qp > CQP_CENTRE + 20)
+        if (cfg->constant_qp > CQP_MAX)
             return SELKIES_X264_OPEN_ERR_ARGS;
         p->rc.i_rc_method = X264_RC_CQP;
         p->rc.i_qp_constant = CQP_CENTRE;
@@ -175,7 +177,7 @@ int selkies_x264_encode(selkies_x264 *enc, const uint8_t *y, const uint8_t *u, c
      * which must never fall back to x264's own I-frame QP (the bottom of the span above). */
     if (qp <= 0)
         qp = enc->default_qp;
-    if (qp > 0 && qp <= CQP_CENTRE + 20)
+    if (qp > 0 && qp <= CQP_MAX)
         in.i_qpplus1 = qp + 1;
     /* One byte per macroblock, X264_MBINFO_CONSTANT where the picture is unchanged since the
      * last one; read during this call only (b_mb_info_update is off, so never written). */

@@ -40,8 +40,9 @@ typedef struct selkies_x264_config {
     int32_t threads; /* 0 = let x264 choose */
     int32_t profile; /* SELKIES_X264_PROFILE_* */
     int32_t intra_refresh; /* 0 or 1 */
-    /* 0: x264's own CBR (the three rate fields above). 1-51: constant QP, this one unless a
-     * frame is given its own; the caller does rate control and the rate fields are unused. */
+    /* 0: x264's own CBR (the three rate fields above). Otherwise constant QP (19-59, the span
+     * the shim opens x264 to code): this QP unless a frame is given its own; the caller does
+     * rate control and the rate fields are unused. */
     int32_t constant_qp;
 } selkies_x264_config;
 

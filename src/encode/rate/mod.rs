@@ -223,12 +223,12 @@ impl RateControl {
             return None;
         }
         let total = self.macroblocks();
-        let mut seen = Predictor::new(GUESS_INTRA);
-        seen.learn((bits - OVERHEAD_BITS).max(0.0), plan.qp, total);
-        self.intra = seen;
-        let qp = to_qp(self.intra.qp_for(room - OVERHEAD_BITS, total)).max(plan.qp + 1);
-        (qp > plan.qp && plan.qp < QP_MAX).then_some(Plan {
-            qp: qp.min(QP_MAX),
+        // What this picture just showed replaces whatever the model held.
+        self.intra = Predictor::new(GUESS_INTRA);
+        self.intra
+            .learn((bits - OVERHEAD_BITS).max(0.0), plan.qp, total);
+        (plan.qp < QP_MAX).then(|| Plan {
+            qp: to_qp(self.intra.qp_for(room - OVERHEAD_BITS, total)).max(plan.qp + 1),
             kind: FrameKind::Intra,
             changed: total,
             refined: 0,
