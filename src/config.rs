@@ -130,6 +130,12 @@ pub struct ServeConfig {
     /// X display to capture. When unset, selkies-rs starts its own Xvfb.
     #[arg(long, env = "DISPLAY")]
     pub display: Option<String>,
+    /// Xvfb's framebuffer file for DISPLAY (Xvfb started with `-fbdir DIR -nocursor`:
+    /// `DIR/Xvfb_screen0`): the screen is read in place, with no copy. It is checked against the
+    /// screen at start; MIT-SHM grabs are used when it does not match. Our own virtual display
+    /// always does this.
+    #[arg(long, env = "SELKIES_XVFB_FRAMEBUFFER", value_name = "FILE")]
+    pub xvfb_framebuffer: Option<PathBuf>,
     /// Size of the virtual display started when DISPLAY is unset.
     #[arg(long, env = "SELKIES_VIRTUAL_SIZE", default_value = "1920x1080", value_parser = parse_size)]
     pub virtual_size: (u32, u32),

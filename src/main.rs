@@ -23,7 +23,7 @@ enum Command {
     /// Report the encoders and display features available on this host.
     Probe,
     /// Measure capture → convert → encode against a moving display (table, or JSON lines).
-    Bench(selkies_rs::bench::BenchArgs),
+    Bench(Box<selkies_rs::bench::BenchArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +44,6 @@ fn main() -> anyhow::Result<()> {
             selkies_rs::probe::print();
             Ok(())
         }
-        Command::Bench(args) => selkies_rs::bench::run(args),
+        Command::Bench(args) => selkies_rs::bench::run(*args),
     }
 }

@@ -7,12 +7,14 @@
 //! a broadcast channel whose items share one buffer (`Bytes`) among all peers.
 
 use crate::area::Area;
+use crate::capture::CaptureError;
 use crate::capture::XshmCapture;
 use crate::clock::{FrameClock, Tick};
-use crate::convert::{self, I420};
+use crate::convert::{self, ConvertError, I420};
 use crate::diff;
 use crate::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
 use bytes::{Bytes, BytesMut};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -154,6 +156,8 @@ pub struct Stats {
     pub height: AtomicU32,
     /// The encoder in use ("x264", "libvpx-vp9"), for the web client and logs.
     pub encoder: Mutex<String>,
+    /// Whether grabs read Xvfb's framebuffer file in place (else MIT-SHM copies).
+    pub reads_framebuffer: AtomicBool,
 }
 
 impl Stats {
@@ -178,6 +182,9 @@ pub struct PipelineConfig {
     /// Skip frames in which nothing on screen changed (XDamage): a still desktop costs almost
     /// nothing. A keyframe request is always served.
     pub skip_unchanged: bool,
+    /// Xvfb's framebuffer file for this display (`-fbdir`), read in place instead of grabbed
+    /// through MIT-SHM ([`VirtualDisplay::framebuffer`](crate::capture::display::VirtualDisplay::framebuffer)).
+    pub framebuffer: Option<PathBuf>,
 }
 
 /// Still ticks before the paint-over refresh (Selkies 2.x: 15 frames).
@@ -243,11 +250,7 @@ impl Pipeline {
         config.encoder = settings;
         config.bitrate_kbps = control.bitrate_kbps();
         config.fps = control.fps();
-        let mut capture = XshmCapture::open(config.display.as_deref())?;
-        // Damage also says which rows to grab and convert, so it is tracked in every mode.
-        if !capture.track_damage()? {
-            tracing::info!("X server has no DAMAGE: every frame is grabbed whole and encoded");
-        }
+        let capture = open_capture(&config)?;
         let (w, h) = capture.size();
         let planes = I420::new(w, h);
         let encoder = encode::open(
@@ -270,6 +273,9 @@ impl Pipeline {
         }
         stats.width.store(planes.width, Ordering::Relaxed);
         stats.height.store(planes.height, Ordering::Relaxed);
+        stats
+            .reads_framebuffer
+            .store(capture.reads_framebuffer(), Ordering::Relaxed);
         // Small: a peer that lags by more than a few frames gets `Lagged` and asks for an IDR.
         let (tx, _) = broadcast::channel(4);
         let stop = Arc::new(AtomicBool::new(false));
@@ -355,6 +361,23 @@ impl Drop for Pipeline {
             let _ = t.join();
         }
     }
+}
+
+/// Opens the capture of `config.display`, tracking damage, reading the framebuffer file in place
+/// when there is one that matches the screen.
+fn open_capture(config: &PipelineConfig) -> Result<XshmCapture, PipelineError> {
+    let mut capture = XshmCapture::open(config.display.as_deref())?;
+    // Damage also says which rows to grab and convert, so it is tracked in every mode.
+    if !capture.track_damage()? {
+        tracing::info!("X server has no DAMAGE: every frame is grabbed whole and encoded");
+    }
+    if let Some(path) = &config.framebuffer {
+        match capture.use_framebuffer(path) {
+            Ok(()) => tracing::debug!(path = %path.display(), "reading the framebuffer in place"),
+            Err(e) => tracing::warn!(error = %e, "grabbing through MIT-SHM instead"),
+        }
+    }
+    Ok(capture)
 }
 
 fn encoder_config(config: &PipelineConfig, planes: &I420, fps: u32, kbps: u32) -> EncoderConfig {
@@ -481,9 +504,11 @@ impl MediaThread {
             } else {
                 damaged.unwrap_or(Area::EMPTY)
             };
-            // A screen that shrank makes the grab fail before the periodic size check sees it.
-            if let Err(e) = self.capture.grab_area(area).map(|_| ()) {
-                match self.capture.size_changed() {
+            let insurance = whole && !keyframe_due;
+            let (grabbed_at, converted) = match self.grab_and_convert(area, insurance) {
+                Ok(done) => done,
+                // A screen that shrank makes the grab fail before the periodic size check sees it.
+                Err(e) => match self.capture.size_changed() {
                     Ok(true) => {
                         if let Err(e) = self.follow_resize(kbps, fps) {
                             tracing::error!(error = %e, "display lost; media thread stops");
@@ -495,40 +520,7 @@ impl MediaThread {
                         tracing::error!(error = %e, "capture failed; media thread stops");
                         return;
                     }
-                }
-            }
-            if self.control.draws_pointer() {
-                if let Err(e) = self.capture.draw_pointer() {
-                    tracing::debug!(error = %e, "pointer not drawn");
-                }
-            }
-            let dirty = self.capture.take_dirty();
-            let frame = self.capture.frame();
-            let grabbed_at = Instant::now();
-            let converted = if whole && !keyframe_due {
-                // The insurance grab: what differs from the last picture is what changed.
-                convert::bgrx_to_i420(
-                    frame.data,
-                    frame.width,
-                    frame.height,
-                    frame.stride,
-                    &mut self.whole,
-                )
-                .map(|()| {
-                    let changed = diff::changed_area(&self.planes, &self.whole);
-                    std::mem::swap(&mut self.planes, &mut self.whole);
-                    changed
-                })
-            } else {
-                convert::bgrx_to_i420_rows(
-                    frame.data,
-                    frame.width,
-                    frame.height,
-                    frame.stride,
-                    &mut self.planes,
-                    dirty.y.clone(),
-                )
-                .map(|()| dirty)
+                },
             };
             let dirty = match converted {
                 Ok(dirty) => dirty,
@@ -577,6 +569,50 @@ impl MediaThread {
                 duration,
             );
         }
+    }
+
+    /// Grabs `area` and converts it into the planes; returns when the pixels were there to read
+    /// and what changed. The insurance grab (`insurance`: the whole screen, not for a keyframe)
+    /// is converted aside and compared with the planes, so that only what really differs counts
+    /// as changed.
+    fn grab_and_convert(
+        &mut self,
+        area: Area,
+        insurance: bool,
+    ) -> Result<(Instant, Result<Area, ConvertError>), CaptureError> {
+        let target = if insurance {
+            &mut self.whole
+        } else {
+            &mut self.planes
+        };
+        let pointer = self.control.draws_pointer();
+        let (grabbed_at, converted) = self.capture.read_area(area, pointer, |frame, dirty| {
+            let grabbed_at = Instant::now();
+            let rows = if insurance {
+                0..frame.height
+            } else {
+                dirty.y.clone()
+            };
+            let converted = convert::bgrx_to_i420_rows(
+                frame.data,
+                frame.width,
+                frame.height,
+                frame.stride,
+                target,
+                rows,
+            );
+            (grabbed_at, converted.map(|()| dirty.clone()))
+        })?;
+        let changed = converted.map(|dirty| {
+            if insurance {
+                let changed = diff::changed_area(&self.planes, &self.whole);
+                std::mem::swap(&mut self.planes, &mut self.whole);
+                changed
+            } else {
+                dirty
+            }
+        });
+        Ok((grabbed_at, changed))
     }
 
     /// After [`PAINT_OVER_AFTER`] still ticks, re-encodes the last picture (the screen as it still
@@ -646,8 +682,10 @@ impl MediaThread {
         if !self.capture.size_changed()? {
             return Ok(());
         }
-        self.capture = XshmCapture::open(self.config.display.as_deref())?;
-        self.capture.track_damage()?;
+        self.capture = open_capture(&self.config)?;
+        self.stats
+            .reads_framebuffer
+            .store(self.capture.reads_framebuffer(), Ordering::Relaxed);
         let (w, h) = self.capture.size();
         self.planes = I420::new(w, h);
         self.whole = I420::new(w, h);

@@ -33,8 +33,8 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     config.validate()?;
     // Our own display when none is given: the virtual display and its painter live as long as
     // the server.
-    let (display, _own_display, _animator) = match &config.display {
-        Some(d) => (d.clone(), None, None),
+    let (display, framebuffer, _own_display, _animator) = match &config.display {
+        Some(d) => (d.clone(), config.xvfb_framebuffer.clone(), None, None),
         None => {
             let (w, h) = config.virtual_size;
             // Xvfb cannot grow past its start size: start it large when viewers may resize.
@@ -54,7 +54,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             let anim = Animator::start(&name, config.virtual_content, 30)
                 .context("painting the virtual display")?;
             tracing::info!(display = %name, width = w, height = h, pid = vd.pid(), "started a virtual X display (Xvfb)");
-            (name, Some(vd), Some(anim))
+            (name, vd.framebuffer(), Some(vd), Some(anim))
         }
     };
     let media = MediaHub::start(
@@ -67,6 +67,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             threads: config.encoder_threads,
             always_encode: false,
             skip_unchanged: true,
+            framebuffer,
         },
         config.codec_choice(),
     )

@@ -1,6 +1,7 @@
 //! A still screen costs nothing: with XDamage the pipeline encodes only when something on the X
 //! screen changed, or when a keyframe is asked for, plus one high-quality refresh (paint-over)
-//! once the screen has been still for a moment.
+//! once the screen has been still for a moment. The screen is read as `serve` reads its own
+//! Xvfb: in place, from the framebuffer file.
 
 mod common;
 
@@ -46,7 +47,17 @@ fn still_screen(width: u32, height: u32, fps: u32) -> Result<(VirtualDisplay, Pa
         threads: 1,
         always_encode: false,
         skip_unchanged: true,
+        framebuffer: display.framebuffer(),
     })?;
+    // As `serve` on its own display: the screen is read in place, not copied.
+    ensure!(
+        pipeline
+            .handle()
+            .stats()
+            .reads_framebuffer
+            .load(Ordering::Relaxed),
+        "the pipeline fell back to MIT-SHM grabs"
+    );
     Ok((display, painter, pipeline))
 }
 

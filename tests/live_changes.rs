@@ -30,6 +30,7 @@ fn stage(kind: EncoderKind, codec: Codec, kbps: u32) -> Result<Stage> {
         threads: 1,
         always_encode: true,
         skip_unchanged: false,
+        framebuffer: None,
     })?;
     Ok(Stage {
         _display: display,
@@ -170,6 +171,7 @@ fn an_encoder_that_dies_mid_stream_is_replaced_and_the_stream_goes_on() -> Resul
         threads: 1,
         always_encode: true,
         skip_unchanged: false,
+        framebuffer: None,
     })?;
     let handle = pipeline.handle();
     let mut rx = handle.subscribe();

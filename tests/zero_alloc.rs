@@ -72,6 +72,7 @@ fn the_media_path_allocates_nothing_per_frame() -> Result<()> {
         threads: 0,
         always_encode: false,
         skip_unchanged: true,
+        framebuffer: display.framebuffer(),
     })?;
     // The counter sees this process's allocations (starting a pipeline makes plenty).
     ensure!(allocations() > 0, "the counting allocator is not installed");

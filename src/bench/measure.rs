@@ -36,6 +36,8 @@ pub struct Spec {
     pub xserver: Option<Task>,
     /// Keep every latency sample in the report (for `--plot`).
     pub samples: bool,
+    /// Xvfb's framebuffer file, read in place when it matches the screen.
+    pub framebuffer: Option<std::path::PathBuf>,
 }
 
 /// What the receiving thread passes on: just the stamps and the size, not the bytes.
@@ -95,6 +97,7 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
         always_encode: true,
         // Every tick is measured; a static screen's cost is a question for its own run.
         skip_unchanged: false,
+        framebuffer: spec.framebuffer.clone(),
     })
     .with_context(|| format!("cannot start the pipeline on {}", spec.display))?;
     let handle = pipeline.handle();
@@ -193,6 +196,12 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
         height,
         content: String::new(),
         encoder: stats.encoder_name(),
+        grab: if stats.reads_framebuffer.load(Ordering::Relaxed) {
+            "framebuffer"
+        } else {
+            "xshm"
+        }
+        .to_owned(),
         threads: spec.threads,
         target_fps: spec.fps,
         bitrate_kbps: spec.bitrate_kbps,

@@ -122,6 +122,13 @@ pub struct BenchArgs {
     /// Internal: measure `--display` once in this process and print one JSON line.
     #[arg(long, hide = true, requires = "display")]
     pub measure_child: bool,
+    /// Grab through MIT-SHM even from the bench's own Xvfb, instead of reading its framebuffer
+    /// file in place (to compare the two).
+    #[arg(long)]
+    pub xshm: bool,
+    /// Internal: Xvfb's framebuffer file for the measuring child.
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub framebuffer: Option<std::path::PathBuf>,
     /// Internal: `PID:TID` of the painter thread, for its CPU time.
     #[arg(long, hide = true)]
     pub painter_task: Option<String>,
@@ -265,6 +272,7 @@ fn measure_child(args: &BenchArgs, warmup: Duration, window: Duration) -> anyhow
         painter,
         xserver: args.xserver_pid.map(Task::Process),
         samples: args.samples,
+        framebuffer: args.framebuffer.clone(),
     };
     let report = measure::run(&spec)?;
     let mut out = std::io::stdout().lock();
@@ -305,6 +313,14 @@ struct Stage {
 }
 
 impl Stage {
+    /// The framebuffer file of our own Xvfb, unless `--xshm` asks for MIT-SHM grabs.
+    pub(super) fn framebuffer(&self, args: &BenchArgs) -> Option<std::path::PathBuf> {
+        self.virtual_display
+            .as_ref()
+            .filter(|_| !args.xshm)
+            .and_then(VirtualDisplay::framebuffer)
+    }
+
     /// `top`: rows at the top the painter leaves alone (for the glass bench's stamp).
     fn prepare(args: &BenchArgs, target: &Target, top: u16) -> anyhow::Result<Self> {
         let (virtual_display, display, content) = match target {
@@ -464,6 +480,9 @@ fn run_one(args: &BenchArgs, target: &Target) -> anyhow::Result<Report> {
     }
     if let Some(pid) = xserver {
         cmd.args(["--xserver-pid", &pid.to_string()]);
+    }
+    if let Some(fb) = stage.framebuffer(args) {
+        cmd.arg("--framebuffer").arg(fb);
     }
     let out = cmd.output().context("cannot run the measuring process")?;
     if !out.status.success() {

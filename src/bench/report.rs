@@ -19,6 +19,10 @@ pub struct Report {
     /// the bench did not paint.
     pub content: String,
     pub encoder: String,
+    /// How the screen was read: `framebuffer` (Xvfb's framebuffer file, in place) or `xshm`
+    /// (MIT-SHM copies).
+    #[serde(default)]
+    pub grab: String,
     /// Encoder threads asked for (0 = the encoder chose).
     pub threads: u32,
     pub target_fps: u32,
@@ -49,7 +53,8 @@ pub struct Report {
     pub latency_p99_ms: f64,
     pub latency_mean_ms: f64,
     pub latency_max_ms: f64,
-    /// MIT-SHM grab (tick → pixels in our segment).
+    /// The grab: tick → pixels readable (in our MIT-SHM segment, or Xvfb's framebuffer held
+    /// still for us).
     pub capture_p50_ms: f64,
     pub capture_p95_ms: f64,
     /// BGRx → I420.
@@ -175,6 +180,7 @@ mod tests {
             height: 720,
             content: "motion".into(),
             encoder: "x264".into(),
+            grab: "xshm".into(),
             threads: 0,
             target_fps: 60,
             bitrate_kbps: 8000,

@@ -6,7 +6,7 @@
 //! server.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -78,6 +78,9 @@ pub struct VirtualDisplay {
     number: u32,
     width: u32,
     height: u32,
+    /// Our private directory for Xvfb's framebuffer file (`-fbdir`), removed on drop; `None`
+    /// when no tmpfs had room for it.
+    fbdir: Option<PathBuf>,
 }
 
 impl VirtualDisplay {
@@ -92,11 +95,21 @@ impl VirtualDisplay {
         if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
             return Err(DisplayError::InvalidSize { width, height });
         }
-        let mut child = Command::new("Xvfb")
+        let fbdir = framebuffer_dir(u64::from(width) * u64::from(height) * 4);
+        let mut command = Command::new("Xvfb");
+        if let Some(dir) = &fbdir {
+            // The screen in a file we map, so capture reads it in place (`XshmCapture::
+            // use_framebuffer`).
+            command.arg("-fbdir").arg(dir);
+        }
+        let spawned = command
             // `-displayfd 1`: the server picks a free display and writes its number to our pipe
             // once it accepts connections. Passing a separate pipe fd would need `pre_exec`.
             .args(["-displayfd", "1", "-screen", "0"])
             .arg(format!("{width}x{height}x24"))
+            // No cursor drawn into the screen: viewers get it apart (XFixes still reports it),
+            // and a framebuffer file read in place would show it.
+            .arg("-nocursor")
             .args([
                 "-nolisten",
                 "tcp",
@@ -117,11 +130,17 @@ impl VirtualDisplay {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => DisplayError::NotInstalled,
-                _ => DisplayError::Spawn(e),
-            })?;
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                remove_framebuffer_dir(fbdir.as_deref());
+                return Err(match e.kind() {
+                    std::io::ErrorKind::NotFound => DisplayError::NotInstalled,
+                    _ => DisplayError::Spawn(e),
+                });
+            }
+        };
 
         let stderr_tail = Arc::new(Mutex::new(String::new()));
         if let Some(stderr) = child.stderr.take() {
@@ -139,6 +158,7 @@ impl VirtualDisplay {
             Ok(line) => line,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 stop(&mut child);
+                remove_framebuffer_dir(fbdir.as_deref());
                 return Err(DisplayError::Timeout {
                     timeout: START_TIMEOUT,
                     stderr: tail(&stderr_tail),
@@ -151,12 +171,14 @@ impl VirtualDisplay {
                     Some(status) => status,
                     None => {
                         stop(&mut child);
+                        remove_framebuffer_dir(fbdir.as_deref());
                         return Err(DisplayError::Timeout {
                             timeout: START_TIMEOUT,
                             stderr: tail(&stderr_tail),
                         });
                     }
                 };
+                remove_framebuffer_dir(fbdir.as_deref());
                 // The stderr thread may still be copying the last lines.
                 thread::sleep(Duration::from_millis(50));
                 return Err(DisplayError::Exited {
@@ -169,6 +191,7 @@ impl VirtualDisplay {
             Ok(n) => n,
             Err(_) => {
                 stop(&mut child);
+                remove_framebuffer_dir(fbdir.as_deref());
                 return Err(DisplayError::BadDisplayNumber(line));
             }
         };
@@ -184,7 +207,15 @@ impl VirtualDisplay {
             number,
             width,
             height,
+            fbdir,
         })
+    }
+
+    /// Xvfb's framebuffer file: the screen's pixels, mapped by the server (`-fbdir`), for
+    /// [`XshmCapture::use_framebuffer`](crate::capture::XshmCapture::use_framebuffer); `None`
+    /// when no tmpfs had room for it (capture then copies through MIT-SHM).
+    pub fn framebuffer(&self) -> Option<PathBuf> {
+        self.fbdir.as_ref().map(|dir| dir.join("Xvfb_screen0"))
     }
 
     /// The X display name, `":N"`, for `DISPLAY` or `xcb::Connection::connect`.
@@ -221,8 +252,65 @@ impl Drop for VirtualDisplay {
                 let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{number}"));
             }
         }
+        // Xvfb removes its file on a clean exit, not when killed.
+        remove_framebuffer_dir(self.fbdir.as_deref());
         tracing::debug!(display = number, pid, "Xvfb stopped");
     }
+}
+
+/// Where Xvfb's framebuffer files go: memory, never disk (a file on disk would be written back
+/// over and over as the screen changes).
+const FRAMEBUFFER_TMPFS: &str = "/dev/shm";
+
+/// A new private directory on [`FRAMEBUFFER_TMPFS`] for a framebuffer file of about `bytes`, or
+/// `None` when it is missing or has not twice that free (a full tmpfs kills the mapping's writer
+/// with SIGBUS; containers often have a 64 MiB `/dev/shm`).
+fn framebuffer_dir(bytes: u64) -> Option<PathBuf> {
+    let base = Path::new(FRAMEBUFFER_TMPFS);
+    let free = match selkies_shm::available_bytes(base) {
+        Ok(free) => free,
+        Err(e) => {
+            tracing::info!(error = %e, "no {FRAMEBUFFER_TMPFS}: Xvfb's screen will be copied through MIT-SHM");
+            return None;
+        }
+    };
+    if free < bytes.saturating_mul(2) {
+        tracing::info!(
+            free_mb = free >> 20,
+            needed_mb = bytes.saturating_mul(2) >> 20,
+            "{FRAMEBUFFER_TMPFS} is too small for Xvfb's framebuffer file: the screen will be copied through MIT-SHM"
+        );
+        return None;
+    }
+    match private_dir(base) {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            tracing::info!(error = %e, "no private directory for Xvfb's framebuffer file");
+            None
+        }
+    }
+}
+
+fn remove_framebuffer_dir(dir: Option<&Path>) {
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// A new directory under `base` only this user can enter.
+fn private_dir(base: &Path) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let pid = std::process::id();
+    let mut last = None;
+    for attempt in 0..64u32 {
+        let dir = base.join(format!("selkies-xvfb-{pid}-{attempt}"));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free directory name")))
 }
 
 /// Sends the first line of `stdout` (the display number) to `tx`, then keeps the pipe drained.

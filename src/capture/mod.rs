@@ -6,5 +6,6 @@ pub mod display;
 pub mod overlay;
 pub mod randr;
 pub mod xshm;
+pub mod xwd;
 
-pub use xshm::{CaptureError, Frame, XshmCapture};
+pub use xshm::{CaptureError, Frame, FramebufferError, XshmCapture};

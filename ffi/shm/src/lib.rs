@@ -1,9 +1,14 @@
-//! SysV shared-memory segments for MIT-SHM capture.
+//! SysV shared-memory segments for MIT-SHM capture, and read-only file mappings for reading
+//! Xvfb's framebuffer file in place.
 //!
 //! The X server writes captured pixels straight into a segment that this process has mapped, so
 //! a grab costs one copy (the server's) and the converter reads the pixels in place. This crate
 //! owns the `shmget`/`shmat`/`shmdt`/`shmctl` calls and nothing else: what the X server is told
 //! about the segment is the capture module's business.
+
+mod file;
+
+pub use file::{available_bytes, MappedFile};
 
 use std::io;
 use std::ptr::NonNull;

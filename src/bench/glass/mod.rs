@@ -103,6 +103,7 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
         threads: args.threads,
         rate_control: args.rate_control.to_string(),
         inject_delay_ms: args.inject_delay_ms,
+        framebuffer: stage.framebuffer(args),
     })?;
     let mut browser = Chromium::launch(&format!("http://127.0.0.1:{}/", server.port()))
         .context("cannot start the browser for the glass bench")?;

@@ -22,6 +22,8 @@ pub struct Settings<'a> {
     pub threads: u32,
     pub rate_control: String,
     pub inject_delay_ms: u64,
+    /// Xvfb's framebuffer file, read in place (`SELKIES_XVFB_FRAMEBUFFER`).
+    pub framebuffer: Option<std::path::PathBuf>,
 }
 
 /// A running server; killed and reaped on drop.
@@ -38,7 +40,11 @@ impl ServerProcess {
     pub fn start(s: &Settings<'_>) -> anyhow::Result<Self> {
         let port = free_port()?;
         let exe = std::env::current_exe().context("cannot find this executable to re-run it")?;
-        let child = Command::new(exe)
+        let mut command = Command::new(exe);
+        if let Some(fb) = &s.framebuffer {
+            command.env("SELKIES_XVFB_FRAMEBUFFER", fb);
+        }
+        let child = command
             .arg("serve")
             .env("DISPLAY", s.display)
             .env("SELKIES_ADDR", "127.0.0.1")

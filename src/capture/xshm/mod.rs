@@ -7,6 +7,9 @@
 //! delays a key press).
 
 mod damage;
+mod framebuffer;
+
+pub use framebuffer::FramebufferError;
 
 use crate::area::Area;
 use damage::Waiter;
@@ -76,6 +79,8 @@ pub struct XshmCapture {
     dirty: Area,
     /// Where the pointer was last drawn: the next grab takes those rows again to erase it.
     pointer: Area,
+    /// Xvfb's framebuffer file, read in place instead of grabbed ([`XshmCapture::use_framebuffer`]).
+    framebuffer: Option<framebuffer::Framebuffer>,
 }
 
 impl XshmCapture {
@@ -134,6 +139,7 @@ impl XshmCapture {
             fresh: true,
             dirty: Area::EMPTY,
             pointer: Area::EMPTY,
+            framebuffer: None,
         };
         capture.attach()?;
         Ok(capture)
@@ -178,13 +184,7 @@ impl XshmCapture {
     /// # Errors
     /// As [`XshmCapture::grab`].
     pub fn grab_area(&mut self, area: Area) -> Result<Frame<'_>, CaptureError> {
-        let whole = Area::whole(self.width, self.height);
-        let area = if self.fresh {
-            whole
-        } else {
-            let pointer = std::mem::replace(&mut self.pointer, Area::EMPTY);
-            area.union(&pointer).clamp(self.width, self.height)
-        };
+        let area = self.area_to_grab(area);
         if !area.is_empty() {
             let rows = &area.y;
             let cookie = self.conn.send_request(&shm::GetImage {
@@ -203,6 +203,47 @@ impl XshmCapture {
             self.dirty = self.dirty.union(&area);
         }
         Ok(self.frame())
+    }
+
+    /// Grabs `area` (as [`XshmCapture::grab_area`]), draws the pointer into it when `pointer`,
+    /// and hands `read` the frame and the rows that changed in it since the last read (what was
+    /// grabbed or drawn on). From a framebuffer file ([`XshmCapture::use_framebuffer`]) nothing
+    /// is copied: `read` runs while the server is held, so keep it short (a conversion).
+    ///
+    /// # Errors
+    /// As [`XshmCapture::grab`]. A pointer that cannot be drawn is left out (logged), not an error.
+    pub fn read_area<T>(
+        &mut self,
+        area: Area,
+        pointer: bool,
+        read: impl FnOnce(Frame<'_>, &Area) -> T,
+    ) -> Result<T, CaptureError> {
+        if !pointer {
+            if let Some(fb) = self.framebuffer.take() {
+                let out = self.read_framebuffer(&fb, area, read);
+                self.framebuffer = Some(fb);
+                return out;
+            }
+        }
+        self.grab_area(area)?;
+        if pointer {
+            if let Err(e) = self.draw_pointer() {
+                tracing::debug!(error = %e, "pointer not drawn");
+            }
+        }
+        let dirty = self.take_dirty();
+        Ok(read(self.frame(), &dirty))
+    }
+
+    /// What a grab asked for `area` must take: the whole screen the first time, else `area`
+    /// and the rows the pointer was last drawn over (to erase it), cut to the screen.
+    fn area_to_grab(&mut self, area: Area) -> Area {
+        if self.fresh {
+            Area::whole(self.width, self.height)
+        } else {
+            let pointer = std::mem::replace(&mut self.pointer, Area::EMPTY);
+            area.union(&pointer).clamp(self.width, self.height)
+        }
     }
 
     /// Where the segment changed (grabbed or drawn on) since the last call.

@@ -1,0 +1,187 @@
+//! Reading Xvfb's screen in place: with `-fbdir`, Xvfb keeps its framebuffer in a file, and a
+//! mapping of that file is the screen itself. A grab is then no copy at all: the server is held
+//! (GrabServer) while the converter reads the rows it needs, so no client draws meanwhile.
+//!
+//! Xvfb's RandR only shrinks the visible screen inside the framebuffer it started with, so the
+//! mapping stays right across resizes: the screen is its top-left corner, at the file's stride.
+
+use super::{CaptureError, XshmCapture};
+use crate::area::Area;
+use crate::capture::xwd::{XwdError, XwdLayout};
+use selkies_shm::MappedFile;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use xcb::{shm, x};
+
+/// Why a framebuffer file is not used (capture then goes through MIT-SHM).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum FramebufferError {
+    #[error("cannot map {path}: {source}")]
+    Map {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a framebuffer we read: {source}")]
+    Layout { path: PathBuf, source: XwdError },
+    #[error("{path} holds {file_w}x{file_h}, smaller than the {screen_w}x{screen_h} screen")]
+    TooSmall {
+        path: PathBuf,
+        file_w: u32,
+        file_h: u32,
+        screen_w: u32,
+        screen_h: u32,
+    },
+    #[error(
+        "{path} differs from the screen at row {row}: it is another display's, or the server \
+         draws its cursor into it (start Xvfb with -nocursor)"
+    )]
+    Differs { path: PathBuf, row: u32 },
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+}
+
+/// A mapped framebuffer file and where its pixels are.
+pub(super) struct Framebuffer {
+    map: MappedFile,
+    layout: XwdLayout,
+}
+
+impl Framebuffer {
+    /// The pixel rows, `layout.bytes_per_line` apart.
+    pub(super) fn pixels(&self) -> &[u8] {
+        let end = self.layout.offset + self.layout.pixel_bytes();
+        // `XwdLayout::parse` checked the pixels fit in the file that was mapped whole.
+        self.map
+            .as_slice()
+            .get(self.layout.offset..end)
+            .unwrap_or_default()
+    }
+
+    pub(super) fn stride(&self) -> usize {
+        self.layout.bytes_per_line as usize
+    }
+}
+
+impl XshmCapture {
+    /// Grabs from the framebuffer file at `path` (Xvfb `-fbdir`) from now on, after checking it
+    /// shows exactly what MIT-SHM grabs of this screen show. With the pointer drawn into the video,
+    /// grabs still go through MIT-SHM (the pointer is drawn onto the grabbed copy).
+    ///
+    /// # Errors
+    /// [`FramebufferError`] when the file cannot be mapped, is not a 32-bit framebuffer as large
+    /// as the screen, or differs from the screen; the capture is unchanged then.
+    pub fn use_framebuffer(&mut self, path: &Path) -> Result<(), FramebufferError> {
+        let map = MappedFile::open(path).map_err(|source| FramebufferError::Map {
+            path: path.to_owned(),
+            source,
+        })?;
+        let layout =
+            XwdLayout::parse(map.as_slice()).map_err(|source| FramebufferError::Layout {
+                path: path.to_owned(),
+                source,
+            })?;
+        if layout.width < self.width || layout.height < self.height {
+            return Err(FramebufferError::TooSmall {
+                path: path.to_owned(),
+                file_w: layout.width,
+                file_h: layout.height,
+                screen_w: self.width,
+                screen_h: self.height,
+            });
+        }
+        let fb = Framebuffer { map, layout };
+        if let Some(row) = self.first_difference(&fb)? {
+            return Err(FramebufferError::Differs {
+                path: path.to_owned(),
+                row,
+            });
+        }
+        self.framebuffer = Some(fb);
+        Ok(())
+    }
+
+    /// Whether grabs read the framebuffer file in place.
+    pub fn reads_framebuffer(&self) -> bool {
+        self.framebuffer.is_some()
+    }
+
+    /// With the server held, grabs the whole screen through MIT-SHM and compares it with `fb`,
+    /// colour bytes only (the fourth byte of a depth-24 pixel means nothing); returns the first
+    /// row that differs.
+    fn first_difference(&mut self, fb: &Framebuffer) -> Result<Option<u32>, CaptureError> {
+        self.hold_server()?;
+        let grabbed = self.conn.send_request(&shm::GetImage {
+            drawable: x::Drawable::Window(self.root),
+            x: 0,
+            y: 0,
+            width: self.width as u16,
+            height: self.height as u16,
+            plane_mask: u32::MAX,
+            format: x::ImageFormat::ZPixmap as u8,
+            shmseg: self.seg_id,
+            offset: 0,
+        });
+        let reply = self.conn.wait_for_reply(grabbed);
+        // Compared while still held: nothing draws between the grab and the reading.
+        let differs = reply.is_ok().then(|| self.differing_row(fb)).flatten();
+        self.release_server()?;
+        reply?;
+        // The segment now holds the whole screen: the next grab need not take it whole again.
+        self.fresh = false;
+        Ok(differs)
+    }
+
+    fn differing_row(&self, fb: &Framebuffer) -> Option<u32> {
+        let row_bytes = self.width as usize * 4;
+        let shm_rows = self.segment.as_slice().chunks_exact(row_bytes);
+        let fb_rows = fb.pixels().chunks(fb.stride());
+        let mut rows = shm_rows.zip(fb_rows).take(self.height as usize);
+        rows.position(|(a, b)| {
+            b.len() < row_bytes
+                || a.chunks_exact(4)
+                    .zip(b.chunks_exact(4))
+                    .any(|(p, q)| p[..3] != q[..3])
+        })
+        .map(|row| row as u32)
+    }
+
+    /// Holds the server for this connection alone: once the reply to a request sent after
+    /// GrabServer arrives, every other client's earlier request has been served and no other is
+    /// until [`XshmCapture::release_server`], so the framebuffer does not change meanwhile.
+    pub(super) fn hold_server(&mut self) -> Result<(), CaptureError> {
+        self.conn.send_request(&x::GrabServer {});
+        self.conn
+            .wait_for_reply(self.conn.send_request(&x::GetInputFocus {}))?;
+        Ok(())
+    }
+
+    /// Lets the other clients' requests through again.
+    pub(super) fn release_server(&mut self) -> Result<(), CaptureError> {
+        self.conn.send_request(&x::UngrabServer {});
+        self.conn.flush().map_err(xcb::Error::from)?;
+        Ok(())
+    }
+
+    /// The framebuffer path of a grab: hold the server, hand the rows to `read`, release.
+    pub(super) fn read_framebuffer<T>(
+        &mut self,
+        fb: &Framebuffer,
+        area: Area,
+        read: impl FnOnce(super::Frame<'_>, &Area) -> T,
+    ) -> Result<T, CaptureError> {
+        let area = self.area_to_grab(area);
+        self.hold_server()?;
+        self.fresh = false;
+        let dirty = std::mem::replace(&mut self.dirty, Area::EMPTY).union(&area);
+        let frame = super::Frame {
+            data: fb.pixels(),
+            width: self.width,
+            height: self.height,
+            stride: fb.stride(),
+        };
+        let out = read(frame, &dirty);
+        self.release_server()?;
+        Ok(out)
+    }
+}
