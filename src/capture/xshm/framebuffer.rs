@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 use xcb::{shm, x};
 
+/// Bytes of the segment one band of the framebuffer check grabs into.
+const CHECK_BAND_BYTES: usize = 512 * 1024;
+
 /// Why a framebuffer file is not used (capture then goes through MIT-SHM).
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -106,44 +109,53 @@ impl XshmCapture {
         self.framebuffer.is_some()
     }
 
-    /// With the server held, grabs the whole screen through MIT-SHM and compares it with `fb`,
-    /// colour bytes only (the fourth byte of a depth-24 pixel means nothing); returns the first
-    /// row that differs.
+    /// With the server held, grabs the screen through MIT-SHM band by band and compares each
+    /// band with `fb`, colour bytes only (the fourth byte of a depth-24 pixel means nothing);
+    /// returns the first row that differs. The bands all land at the start of the segment, so
+    /// this touches about [`CHECK_BAND_BYTES`] of it: while the file is read, the segment's pages
+    /// stay unused and out of our resident memory.
     fn first_difference(&mut self, fb: &Framebuffer) -> Result<Option<u32>, CaptureError> {
         self.hold_server()?;
-        let grabbed = self.conn.send_request(&shm::GetImage {
-            drawable: x::Drawable::Window(self.root),
-            x: 0,
-            y: 0,
-            width: self.width as u16,
-            height: self.height as u16,
-            plane_mask: u32::MAX,
-            format: x::ImageFormat::ZPixmap as u8,
-            shmseg: self.seg_id,
-            offset: 0,
-        });
-        let reply = self.conn.wait_for_reply(grabbed);
-        // Compared while still held: nothing draws between the grab and the reading.
-        let differs = reply.is_ok().then(|| self.differing_row(fb)).flatten();
+        let checked = self.compare_bands(fb);
+        // The segment holds a band at its start now: the next MIT-SHM grab must take the whole
+        // screen again.
+        self.fresh = true;
         self.release_server()?;
-        reply?;
-        // The segment now holds the whole screen: the next grab need not take it whole again.
-        self.fresh = false;
-        Ok(differs)
+        checked
     }
 
-    fn differing_row(&self, fb: &Framebuffer) -> Option<u32> {
+    fn compare_bands(&mut self, fb: &Framebuffer) -> Result<Option<u32>, CaptureError> {
         let row_bytes = self.width as usize * 4;
-        let shm_rows = self.segment.as_slice().chunks_exact(row_bytes);
-        let fb_rows = fb.pixels().chunks(fb.stride());
-        let mut rows = shm_rows.zip(fb_rows).take(self.height as usize);
-        rows.position(|(a, b)| {
-            b.len() < row_bytes
-                || a.chunks_exact(4)
-                    .zip(b.chunks_exact(4))
-                    .any(|(p, q)| p[..3] != q[..3])
-        })
-        .map(|row| row as u32)
+        let band = (CHECK_BAND_BYTES / row_bytes.max(1)).clamp(1, self.height.max(1) as usize);
+        let mut top = 0;
+        while top < self.height as usize {
+            let rows = band.min(self.height as usize - top);
+            let grabbed = self.conn.send_request(&shm::GetImage {
+                drawable: x::Drawable::Window(self.root),
+                x: 0,
+                y: top as i16,
+                width: self.width as u16,
+                height: rows as u16,
+                plane_mask: u32::MAX,
+                format: x::ImageFormat::ZPixmap as u8,
+                shmseg: self.seg_id,
+                offset: 0,
+            });
+            self.conn.wait_for_reply(grabbed)?;
+            let grabbed = self.segment.as_slice().chunks_exact(row_bytes).take(rows);
+            let file = fb.pixels().chunks(fb.stride()).skip(top).take(rows);
+            let differs = grabbed.zip(file).position(|(a, b)| {
+                b.len() < row_bytes
+                    || a.chunks_exact(4)
+                        .zip(b.chunks_exact(4))
+                        .any(|(p, q)| p[..3] != q[..3])
+            });
+            if let Some(row) = differs {
+                return Ok(Some((top + row) as u32));
+            }
+            top += rows;
+        }
+        Ok(None)
     }
 
     /// Holds the server for this connection alone: once the reply to a request sent after
