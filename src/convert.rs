@@ -5,6 +5,7 @@
 //! scalar version of the same arithmetic that tests hold the fast path to. Nothing here allocates
 //! per frame: [`I420`] planes are allocated once and reused.
 
+use selkies_fork::ForkJoin;
 use std::ops::Range;
 use thiserror::Error;
 use yuv::{YuvConversionMode, YuvPlanarImageMut, YuvRange, YuvStandardMatrix};
@@ -121,27 +122,83 @@ pub fn bgrx_to_i420_rows(
     dst: &mut I420,
     rows: Range<u32>,
 ) -> Result<(), ConvertError> {
+    bgrx_to_i420_rows_on(src, width, height, stride, dst, rows, None)
+}
+
+/// Bands shorter than this are converted on one thread: the hand-over would cost more than
+/// half of them.
+pub const FORK_MIN_ROWS: usize = 128;
+
+/// As [`bgrx_to_i420_rows`]; with `helper`, a band of at least [`FORK_MIN_ROWS`] rows is cut in
+/// two and its lower half converted on the helper's thread meanwhile.
+///
+/// # Errors
+/// As [`bgrx_to_i420`].
+pub fn bgrx_to_i420_rows_on(
+    src: &[u8],
+    width: u32,
+    height: u32,
+    stride: usize,
+    dst: &mut I420,
+    rows: Range<u32>,
+    helper: Option<&mut ForkJoin>,
+) -> Result<(), ConvertError> {
     check(src, width, height, stride, dst)?;
     let top = (rows.start & !1).min(dst.height) as usize;
     let bottom = (rows.end.saturating_add(1) & !1).min(dst.height) as usize;
     if top >= bottom {
         return Ok(());
     }
-    let (sy, suv) = (dst.stride_y(), dst.stride_uv());
-    let mut planar = YuvPlanarImageMut {
-        y_plane: yuv::BufferStoreMut::Borrowed(&mut dst.y[top * sy..bottom * sy]),
-        y_stride: sy as u32,
-        u_plane: yuv::BufferStoreMut::Borrowed(&mut dst.u[top / 2 * suv..bottom / 2 * suv]),
-        u_stride: suv as u32,
-        v_plane: yuv::BufferStoreMut::Borrowed(&mut dst.v[top / 2 * suv..bottom / 2 * suv]),
-        v_stride: suv as u32,
-        width: dst.width,
-        height: (bottom - top) as u32,
-    };
+    let (sy, suv, w) = (dst.stride_y(), dst.stride_uv(), dst.width);
+    let planes = (
+        &mut dst.y[top * sy..bottom * sy],
+        &mut dst.u[top / 2 * suv..bottom / 2 * suv],
+        &mut dst.v[top / 2 * suv..bottom / 2 * suv],
+    );
     // `check` made sure the source holds every row up to the planes' height.
+    let src = &src[top * stride..];
+    let rows = bottom - top;
+    match helper {
+        Some(helper) if rows >= FORK_MIN_ROWS => {
+            // Cut on an even row: each half holds whole chroma rows.
+            let upper = (rows / 2) & !1;
+            let (y0, y1) = planes.0.split_at_mut(upper * sy);
+            let (u0, u1) = planes.1.split_at_mut(upper / 2 * suv);
+            let (v0, v1) = planes.2.split_at_mut(upper / 2 * suv);
+            let (src0, src1) = src.split_at(upper * stride);
+            let mut lower = Ok(());
+            let upper = helper.join(
+                || convert_span(src0, stride, (y0, u0, v0), w, sy, upper),
+                || lower = convert_span(src1, stride, (y1, u1, v1), w, sy, rows - upper),
+            );
+            upper.and(lower)
+        }
+        _ => convert_span(src, stride, planes, w, sy, rows),
+    }
+}
+
+/// The SIMD kernel over `rows` rows (even) of `src` into planes that start at the same row.
+fn convert_span(
+    src: &[u8],
+    stride: usize,
+    (y, u, v): (&mut [u8], &mut [u8], &mut [u8]),
+    width: u32,
+    stride_y: usize,
+    rows: usize,
+) -> Result<(), ConvertError> {
+    let mut planar = YuvPlanarImageMut {
+        y_plane: yuv::BufferStoreMut::Borrowed(y),
+        y_stride: stride_y as u32,
+        u_plane: yuv::BufferStoreMut::Borrowed(u),
+        u_stride: (stride_y / 2) as u32,
+        v_plane: yuv::BufferStoreMut::Borrowed(v),
+        v_stride: (stride_y / 2) as u32,
+        width,
+        height: rows as u32,
+    };
     yuv::bgra_to_yuv420(
         &mut planar,
-        &src[top * stride..],
+        src,
         stride as u32,
         YuvRange::Limited,
         YuvStandardMatrix::Bt601,
@@ -248,6 +305,27 @@ mod tests {
         bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 50..50).expect("sizes");
         bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 300..400).expect("sizes");
         assert_eq!(banded.y, whole.y);
+    }
+
+    #[test]
+    fn a_band_converted_in_two_halves_equals_it_converted_on_one_thread() {
+        let mut helper = ForkJoin::new("convert-test").expect("thread starts");
+        for (w, h, pad, rows) in [
+            (1920u32, 1080u32, 0usize, 0..1080u32),
+            (322, 402, 64, 31..389),
+            (320, 240, 0, 100..120),
+        ] {
+            let stride = w as usize * 4 + pad;
+            let src = pattern(w, h, stride);
+            let mut one = I420::new(w, h);
+            bgrx_to_i420_rows(&src, w, h, stride, &mut one, rows.clone()).expect("sizes");
+            let mut two = I420::new(w, h);
+            bgrx_to_i420_rows_on(&src, w, h, stride, &mut two, rows, Some(&mut helper))
+                .expect("sizes");
+            assert_eq!(one.y, two.y);
+            assert_eq!(one.u, two.u);
+            assert_eq!(one.v, two.v);
+        }
     }
 
     #[test]

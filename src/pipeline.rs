@@ -14,6 +14,7 @@ use crate::convert::{self, ConvertError, I420};
 use crate::diff;
 use crate::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
 use bytes::{Bytes, BytesMut};
+use selkies_fork::ForkJoin;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -288,6 +289,9 @@ impl Pipeline {
             capture,
             whole: I420::new(planes.width, planes.height),
             planes,
+            convert_helper: ForkJoin::new("convert")
+                .map_err(|e| tracing::warn!(error = %e, "converting on one thread"))
+                .ok(),
             encoder,
             control: Arc::clone(&control),
             stats: Arc::clone(&stats),
@@ -401,6 +405,9 @@ struct MediaThread {
     planes: I420,
     /// Where the once-a-second whole grab is converted, to be compared with `planes`.
     whole: I420,
+    /// Converts the lower half of a large change while this thread does the upper half: the
+    /// X server is held meanwhile (framebuffer grabs), so the other core is idle.
+    convert_helper: Option<ForkJoin>,
     encoder: Box<dyn encode::Encoder>,
     control: Arc<Control>,
     stats: Arc<Stats>,
@@ -586,6 +593,7 @@ impl MediaThread {
             &mut self.planes
         };
         let pointer = self.control.draws_pointer();
+        let helper = self.convert_helper.as_mut();
         let (grabbed_at, converted) = self.capture.read_area(area, pointer, |frame, dirty| {
             let grabbed_at = Instant::now();
             let rows = if insurance {
@@ -593,13 +601,14 @@ impl MediaThread {
             } else {
                 dirty.y.clone()
             };
-            let converted = convert::bgrx_to_i420_rows(
+            let converted = convert::bgrx_to_i420_rows_on(
                 frame.data,
                 frame.width,
                 frame.height,
                 frame.stride,
                 target,
                 rows,
+                helper,
             );
             (grabbed_at, converted.map(|()| dirty.clone()))
         })?;
