@@ -514,7 +514,8 @@ impl MediaThread {
             let insurance = whole && !keyframe_due;
             let (grabbed_at, converted) = match self.grab_and_convert(area, insurance) {
                 Ok(done) => done,
-                // A screen that shrank makes the grab fail before the periodic size check sees it.
+                // Through MIT-SHM, a screen that shrank makes the grab fail before the periodic
+                // size check sees it (a framebuffer file keeps its size: that check finds it).
                 Err(e) => match self.capture.size_changed() {
                     Ok(true) => {
                         if let Err(e) = self.follow_resize(kbps, fps) {

@@ -75,16 +75,29 @@ fn the_framebuffer_is_read_in_place_and_shows_what_xshm_shows() -> Result<()> {
     ensure!(colour_at(&read, W, 205, 15) == [0, 240, 30]);
     ensure!(read == xshm_colours(&display.name())?);
 
-    // With the pointer drawn into the video, the grab goes through MIT-SHM and still shows the
-    // screen (the pointer is at the centre, away from the checked pixels).
-    let with_pointer = read_colours(&mut capture, true)?;
-    ensure!(colour_at(&with_pointer, W, 205, 15) == [0, 240, 30]);
-    ensure!(colour_at(&with_pointer, W, 40, 110) == [250, 20, 0]);
-
-    // What a read reports as changed: the area asked for (here a band), as an MIT-SHM grab does.
+    // What a read reports as changed: the rows asked for, nothing more.
     let band = Area { x: 0..W, y: 50..60 };
     let dirty = capture.read_area(band.clone(), false, |_, dirty| dirty.clone())?;
-    ensure!(dirty.y.start <= 50 && dirty.y.end >= 60, "{dirty:?}");
+    ensure!(dirty == band, "{dirty:?}");
+
+    // With the pointer drawn into the video, reads go through MIT-SHM. The segment was not kept
+    // up to date while the file was read, so even a read of a small band must show the whole
+    // screen as it is now (a change made meanwhile, far from the band, included).
+    painter.fill_rect(100, 200, 20, 20, [200, 0, 200])?;
+    painter.sync()?;
+    let (at_change, at_first, dirty) = capture.read_area(band, true, |frame, dirty| {
+        let colour = |x: u32, y: u32| {
+            let i = y as usize * frame.stride + x as usize * 4;
+            [frame.data[i + 2], frame.data[i + 1], frame.data[i]]
+        };
+        (colour(105, 205), colour(40, 110), dirty.clone())
+    })?;
+    ensure!(at_change == [200, 0, 200], "stale segment: {at_change:?}");
+    ensure!(at_first == [250, 20, 0]);
+    ensure!(
+        dirty.y == (0..H),
+        "the whole screen was read again: {dirty:?}"
+    );
     Ok(())
 }
 
@@ -110,38 +123,56 @@ fn after_a_resize_the_screen_is_the_framebuffer_corner() -> Result<()> {
 fn a_file_that_is_not_this_screen_is_refused() -> Result<()> {
     let display = VirtualDisplay::start(W, H)?;
     let other = VirtualDisplay::start(W, H)?;
-    let smaller = VirtualDisplay::start(W / 2, H / 2)?;
-    for (d, colour) in [(&display, [10, 80, 160]), (&other, [160, 10, 10])] {
-        let mut painter = Painter::connect(&d.name())?;
-        painter.fill_screen(colour)?;
-        painter.sync()?;
-    }
+    let mut painter = Painter::connect(&display.name())?;
+    painter.fill_screen([10, 80, 160])?;
+    painter.sync()?;
     let mut capture = XshmCapture::open(Some(&display.name()))?;
+    let scratch =
+        |what: &str| std::env::temp_dir().join(format!("selkies-fb-{what}-{}", std::process::id()));
 
+    // Another display's screen, though both are idle and alike: its name gives it away.
     let err = capture.use_framebuffer(&framebuffer(&other)?);
+    ensure!(
+        matches!(err, Err(FramebufferError::OtherDisplay { .. })),
+        "{err:?}"
+    );
+    // This display's file as it was: a copy no longer follows the screen.
+    let stale = scratch("stale");
+    std::fs::copy(framebuffer(&display)?, &stale)?;
+    painter.fill_rect(0, 0, W, 1, [1, 2, 3])?;
+    painter.sync()?;
+    let err = capture.use_framebuffer(&stale);
+    // Its header says a smaller screen: refused before any pixel is compared.
+    let mut small = std::fs::read(&stale)?;
+    small[20..24].copy_from_slice(&(H - 10).to_be_bytes());
+    let short = scratch("short");
+    std::fs::write(&short, small)?;
+    let err_small = capture.use_framebuffer(&short);
+    let junk = scratch("junk");
+    std::fs::write(&junk, vec![0x5A; 4096])?;
+    let err_junk = capture.use_framebuffer(&junk);
+    for f in [&stale, &short, &junk] {
+        let _ = std::fs::remove_file(f);
+    }
     ensure!(
         matches!(err, Err(FramebufferError::Differs { row: 0, .. })),
         "{err:?}"
     );
-    let err = capture.use_framebuffer(&framebuffer(&smaller)?);
     ensure!(
-        matches!(err, Err(FramebufferError::TooSmall { .. })),
-        "{err:?}"
+        matches!(err_small, Err(FramebufferError::TooSmall { .. })),
+        "{err_small:?}"
     );
-    let junk = std::env::temp_dir().join(format!("selkies-fb-junk-{}", std::process::id()));
-    std::fs::write(&junk, vec![0x5A; 4096])?;
-    let err = capture.use_framebuffer(&junk);
-    let _ = std::fs::remove_file(&junk);
     ensure!(
-        matches!(err, Err(FramebufferError::Layout { .. })),
-        "{err:?}"
+        matches!(err_junk, Err(FramebufferError::Layout { .. })),
+        "{err_junk:?}"
     );
     let err = capture.use_framebuffer(&junk);
     ensure!(matches!(err, Err(FramebufferError::Map { .. })), "{err:?}");
 
-    // Refused: grabs still go through MIT-SHM and show this display.
+    // Refused: reads still go through MIT-SHM and show this display.
     ensure!(!capture.reads_framebuffer());
     let read = read_colours(&mut capture, false)?;
     ensure!(colour_at(&read, W, 5, 5) == [10, 80, 160]);
+    ensure!(colour_at(&read, W, 5, 0) == [1, 2, 3]);
     Ok(())
 }

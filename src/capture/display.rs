@@ -95,7 +95,21 @@ impl VirtualDisplay {
         if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
             return Err(DisplayError::InvalidSize { width, height });
         }
-        let fbdir = framebuffer_dir(u64::from(width) * u64::from(height) * 4);
+        let Some(fbdir) = framebuffer_dir(u64::from(width) * u64::from(height) * 4) else {
+            return Self::launch(width, height, None);
+        };
+        match Self::launch(width, height, Some(fbdir)) {
+            // Xvfb writes its framebuffer file whole at start: a tmpfs filled meanwhile by
+            // someone else makes it exit. Without the file it copies through MIT-SHM instead.
+            Err(DisplayError::Exited { status, stderr }) => {
+                tracing::warn!(%status, stderr, "Xvfb with a framebuffer file failed; starting it without");
+                Self::launch(width, height, None)
+            }
+            started => started,
+        }
+    }
+
+    fn launch(width: u32, height: u32, fbdir: Option<PathBuf>) -> Result<Self, DisplayError> {
         let mut command = Command::new("Xvfb");
         if let Some(dir) = &fbdir {
             // The screen in a file we map, so capture reads it in place (`XshmCapture::
@@ -262,11 +276,18 @@ impl Drop for VirtualDisplay {
 /// over and over as the screen changes).
 const FRAMEBUFFER_TMPFS: &str = "/dev/shm";
 
+/// How our framebuffer directories start: `selkies-xvfb-<pid>-<n>`.
+const DIR_PREFIX: &str = "selkies-xvfb-";
+
+/// Room left on [`FRAMEBUFFER_TMPFS`] beside the file for everyone else (browsers in the desktop
+/// need `/dev/shm`; containers often have only 64 MiB of it).
+const TMPFS_HEADROOM: u64 = 64 << 20;
+
 /// A new private directory on [`FRAMEBUFFER_TMPFS`] for a framebuffer file of about `bytes`, or
-/// `None` when it is missing or has not twice that free (a full tmpfs kills the mapping's writer
-/// with SIGBUS; containers often have a 64 MiB `/dev/shm`).
+/// `None` when it is missing or has not the file plus [`TMPFS_HEADROOM`] free.
 fn framebuffer_dir(bytes: u64) -> Option<PathBuf> {
     let base = Path::new(FRAMEBUFFER_TMPFS);
+    remove_orphans(base);
     let free = match selkies_shm::available_bytes(base) {
         Ok(free) => free,
         Err(e) => {
@@ -274,10 +295,11 @@ fn framebuffer_dir(bytes: u64) -> Option<PathBuf> {
             return None;
         }
     };
-    if free < bytes.saturating_mul(2) {
+    let needed = bytes.saturating_add(TMPFS_HEADROOM);
+    if free < needed {
         tracing::info!(
             free_mb = free >> 20,
-            needed_mb = bytes.saturating_mul(2) >> 20,
+            needed_mb = needed >> 20,
             "{FRAMEBUFFER_TMPFS} is too small for Xvfb's framebuffer file: the screen will be copied through MIT-SHM"
         );
         return None;
@@ -287,6 +309,28 @@ fn framebuffer_dir(bytes: u64) -> Option<PathBuf> {
         Err(e) => {
             tracing::info!(error = %e, "no private directory for Xvfb's framebuffer file");
             None
+        }
+    }
+}
+
+/// Removes the framebuffer directories of processes that are gone (killed before their drop
+/// could): on a tmpfs they hold memory until reboot.
+fn remove_orphans(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(DIR_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
@@ -303,7 +347,7 @@ fn private_dir(base: &Path) -> std::io::Result<PathBuf> {
     let pid = std::process::id();
     let mut last = None;
     for attempt in 0..64u32 {
-        let dir = base.join(format!("selkies-xvfb-{pid}-{attempt}"));
+        let dir = base.join(format!("{DIR_PREFIX}{pid}-{attempt}"));
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
@@ -406,6 +450,23 @@ fn lock_owner(path: &Path) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directories_of_processes_that_are_gone_are_removed() {
+        let base = std::env::temp_dir().join(format!("selkies-orphans-{}", std::process::id()));
+        // pid_max is at most 2^22: this process cannot exist.
+        let gone = base.join(format!("{DIR_PREFIX}4194305-0"));
+        let ours = base.join(format!("{DIR_PREFIX}{}-0", std::process::id()));
+        let other = base.join("something-else");
+        for dir in [&gone, &ours, &other] {
+            std::fs::create_dir_all(dir).expect("temp dir");
+        }
+        std::fs::write(gone.join("Xvfb_screen0"), b"x").expect("write");
+        remove_orphans(&base);
+        let kept = (gone.exists(), ours.exists(), other.exists());
+        let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(kept, (false, true, true));
+    }
 
     fn xdpyinfo(name: &str) -> std::process::Output {
         Command::new("xdpyinfo")

@@ -24,6 +24,8 @@ pub enum XwdError {
     Short(usize),
     #[error("not an XWD version 7 file (version {0})")]
     Version(u32),
+    #[error("header size {0} is below the {FIXED_HEADER} bytes of its fields")]
+    HeaderSize(usize),
     #[error("unsupported pixel format: {0}")]
     Format(String),
     #[error("pixels of {width}x{height} at {bytes_per_line} bytes a row from byte {offset} do not fit in {len} bytes")]
@@ -37,7 +39,7 @@ pub enum XwdError {
 }
 
 /// Where the pixels are in the file, and their size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XwdLayout {
     pub width: u32,
     pub height: u32,
@@ -45,6 +47,8 @@ pub struct XwdLayout {
     pub bytes_per_line: u32,
     /// Byte offset of the first pixel.
     pub offset: usize,
+    /// The window name after the fields: Xvfb writes `Xvfb <host>:<display>.<screen>`.
+    pub name: String,
 }
 
 impl XwdLayout {
@@ -66,7 +70,7 @@ impl XwdLayout {
             return Err(XwdError::Version(version));
         }
         if header_size < FIXED_HEADER {
-            return Err(XwdError::Short(header_size));
+            return Err(XwdError::HeaderSize(header_size));
         }
         let format = |what: &str, value: u32| Err(XwdError::Format(format!("{what} {value}")));
         let (pixmap_format, depth) = (field(2)?, field(3)?);
@@ -120,17 +124,28 @@ impl XwdLayout {
         if width == 0 || height == 0 || u64::from(bytes_per_line) < u64::from(width) * 4 || !fits {
             return Err(truncated);
         }
+        let name = file
+            .get(FIXED_HEADER..header_size)
+            .map(|b| b.split(|&c| c == 0).next().unwrap_or_default())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
         Ok(Self {
             width,
             height,
             bytes_per_line,
             offset: offset.unwrap_or(0),
+            name,
         })
     }
 
     /// Bytes the pixels span, from [`XwdLayout::offset`].
     pub fn pixel_bytes(&self) -> usize {
-        self.bytes_per_line as usize * self.height as usize
+        (self.bytes_per_line as usize).saturating_mul(self.height as usize)
+    }
+
+    /// Whether the window name says the file is display `number`'s screen `screen`.
+    pub fn names_display(&self, number: u32, screen: u32) -> bool {
+        self.name.ends_with(&format!(":{number}.{screen}"))
     }
 }
 
@@ -138,9 +153,11 @@ impl XwdLayout {
 mod tests {
     use super::*;
 
-    /// A header as Xvfb writes it for a `width`x`height`x24 screen, followed by its pixels.
-    pub(crate) fn xvfb_file(width: u32, height: u32) -> Vec<u8> {
-        let name = b"Xvfb test:0.0\0";
+    /// A header as Xvfb writes it for a `width`x`height`x24 screen of display :7 (the name in
+    /// a 60-byte slot, 256 colours), followed by its pixels.
+    fn xvfb_file(width: u32, height: u32) -> Vec<u8> {
+        let mut name = b"Xvfb test:7.0".to_vec();
+        name.resize(60, 0);
         let header_size = (FIXED_HEADER + name.len()) as u32;
         let fields = [
             header_size,
@@ -170,7 +187,7 @@ mod tests {
             0,
         ];
         let mut file: Vec<u8> = fields.iter().flat_map(|f| f.to_be_bytes()).collect();
-        file.extend_from_slice(name);
+        file.extend_from_slice(&name);
         file.resize(
             file.len() + 256 * COLOR_ENTRY + (width * height * 4) as usize,
             0,
@@ -188,9 +205,12 @@ mod tests {
                 width: 64,
                 height: 48,
                 bytes_per_line: 256,
-                offset: 114 + 256 * 12,
+                offset: 160 + 256 * 12,
+                name: "Xvfb test:7.0".into(),
             }
         );
+        assert!(layout.names_display(7, 0));
+        assert!(!layout.names_display(17, 0) && !layout.names_display(7, 1));
         assert_eq!(layout.offset + layout.pixel_bytes(), file.len());
     }
 
@@ -204,7 +224,7 @@ mod tests {
         };
         assert_eq!(XwdLayout::parse(&good[..50]), Err(XwdError::Short(50)));
         assert_eq!(with(1, 6), Err(XwdError::Version(6)));
-        assert_eq!(with(0, 20), Err(XwdError::Short(20)));
+        assert_eq!(with(0, 20), Err(XwdError::HeaderSize(20)));
         for (index, value) in [
             (2, 1),
             (3, 16),

@@ -3,7 +3,6 @@
 //! For Xvfb's `-fbdir` framebuffer: the X server keeps its screen in a file it has mapped, and
 //! mapping the same file lets the converter read the screen without any copy.
 
-use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -16,8 +15,7 @@ pub struct MappedFile {
     len: usize,
 }
 
-// SAFETY: the mapping belongs to this value alone; moving it to another thread is sound. Not
-// Sync, as `ShmSegment`: reads race with the writing process unless the caller orders them.
+// SAFETY: the mapping belongs to this value alone; moving it to another thread is sound.
 unsafe impl Send for MappedFile {}
 
 impl MappedFile {
@@ -25,12 +23,23 @@ impl MappedFile {
     ///
     /// The writer must never shrink the file while it is mapped (reading past its new end would
     /// be a SIGBUS). Xvfb does not: it unlinks its framebuffer file on exit, which leaves this
-    /// mapping valid.
+    /// mapping valid. Only regular files are mapped (a FIFO would block the open's reader).
     ///
     /// # Errors
     /// The OS error from `open`, `fstat` or `mmap`; `InvalidInput` for an empty file.
     pub fn open(path: &Path) -> io::Result<Self> {
-        let file = File::open(path)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        // Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
         let len = usize::try_from(file.metadata()?.len())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file too large to map"))?;
         if len == 0 {
@@ -86,8 +95,7 @@ impl Drop for MappedFile {
 }
 
 /// Bytes an unprivileged user may still write on the filesystem holding `path` (`statvfs`), to
-/// choose where a framebuffer file fits: on a full tmpfs, the writer of a mapped file dies of
-/// SIGBUS.
+/// choose where a framebuffer file fits and leaves room for others.
 ///
 /// # Errors
 /// The OS error from `statvfs`; `InvalidInput` for a path with a NUL byte.
@@ -104,12 +112,16 @@ pub fn available_bytes(path: &Path) -> io::Result<u64> {
     }
     // SAFETY: statvfs returned 0, so it initialised the whole struct.
     let stat = unsafe { stat.assume_init() };
-    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+    // Both fields are `c_ulong`: 32 bits on some targets, where the product needs widening.
+    #[allow(clippy::useless_conversion)]
+    let (blocks, size) = (u64::from(stat.f_bavail), u64::from(stat.f_frsize));
+    Ok(blocks.saturating_mul(size))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
     use std::io::{Seek, SeekFrom, Write};
 
     #[test]

@@ -27,6 +27,8 @@ pub enum FramebufferError {
     },
     #[error("{path} is not a framebuffer we read: {source}")]
     Layout { path: PathBuf, source: XwdError },
+    #[error("{path} is the screen of {name:?}, not of this display")]
+    OtherDisplay { path: PathBuf, name: String },
     #[error("{path} holds {file_w}x{file_h}, smaller than the {screen_w}x{screen_h} screen")]
     TooSmall {
         path: PathBuf,
@@ -84,6 +86,15 @@ impl XshmCapture {
                 path: path.to_owned(),
                 source,
             })?;
+        if let Some(number) = self.display_number {
+            // Two idle screens of one size look alike: the name tells them apart.
+            if !layout.names_display(number, self.screen) {
+                return Err(FramebufferError::OtherDisplay {
+                    path: path.to_owned(),
+                    name: layout.name,
+                });
+            }
+        }
         if layout.width < self.width || layout.height < self.height {
             return Err(FramebufferError::TooSmall {
                 path: path.to_owned(),
@@ -94,6 +105,13 @@ impl XshmCapture {
             });
         }
         let fb = Framebuffer { map, layout };
+        if fb.pixels().len() != fb.layout.pixel_bytes() {
+            // `parse` checked the pixels fit in the mapped file; this keeps that promise visible.
+            return Err(FramebufferError::Layout {
+                path: path.to_owned(),
+                source: XwdError::Short(fb.map.len()),
+            });
+        }
         if let Some(row) = self.first_difference(&fb)? {
             return Err(FramebufferError::Differs {
                 path: path.to_owned(),
@@ -117,9 +135,8 @@ impl XshmCapture {
     fn first_difference(&mut self, fb: &Framebuffer) -> Result<Option<u32>, CaptureError> {
         self.hold_server()?;
         let checked = self.compare_bands(fb);
-        // The segment holds a band at its start now: the next MIT-SHM grab must take the whole
-        // screen again.
-        self.fresh = true;
+        // The segment holds a band at its start now.
+        self.segment_stale = true;
         self.release_server()?;
         checked
     }
@@ -159,8 +176,8 @@ impl XshmCapture {
     }
 
     /// Holds the server for this connection alone: once the reply to a request sent after
-    /// GrabServer arrives, every other client's earlier request has been served and no other is
-    /// until [`XshmCapture::release_server`], so the framebuffer does not change meanwhile.
+    /// GrabServer arrives, no other client's request runs until [`XshmCapture::release_server`]
+    /// (the one being served when the grab came has finished), so no client draws meanwhile.
     pub(super) fn hold_server(&mut self) -> Result<(), CaptureError> {
         self.conn.send_request(&x::GrabServer {});
         self.conn
@@ -182,9 +199,12 @@ impl XshmCapture {
         area: Area,
         read: impl FnOnce(super::Frame<'_>, &Area) -> T,
     ) -> Result<T, CaptureError> {
-        let area = self.area_to_grab(area);
+        let area = self.area_to_grab(area, false);
         self.hold_server()?;
         self.fresh = false;
+        // The segment keeps an older screen: a later MIT-SHM grab (the pointer drawn into the
+        // video) must take the whole screen, not just the damage.
+        self.segment_stale = true;
         let dirty = std::mem::replace(&mut self.dirty, Area::EMPTY).union(&area);
         let frame = super::Frame {
             data: fb.pixels(),

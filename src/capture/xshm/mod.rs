@@ -73,12 +73,19 @@ pub struct XshmCapture {
     waiter: Option<Waiter>,
     /// A damage event already read (by [`XshmCapture::wait_damage`]) and not yet taken.
     pending_damage: bool,
-    /// Nothing grabbed yet: the first grab takes the whole screen whatever it is asked for.
+    /// Nothing read yet: the first read takes the whole screen whatever it is asked for.
     fresh: bool,
+    /// The segment no longer holds the screen outside the rows a grab takes (the framebuffer
+    /// file was read instead, or the check used the segment): the next MIT-SHM grab takes the
+    /// whole screen.
+    segment_stale: bool,
     /// Where the segment changed (grabbed or drawn on) since [`XshmCapture::take_dirty`].
     dirty: Area,
     /// Where the pointer was last drawn: the next grab takes those rows again to erase it.
     pointer: Area,
+    /// The display's number and our screen on it (`:N.S`), to recognise its framebuffer file.
+    display_number: Option<u32>,
+    screen: u32,
     /// Xvfb's framebuffer file, read in place instead of grabbed ([`XshmCapture::use_framebuffer`]).
     framebuffer: Option<framebuffer::Framebuffer>,
 }
@@ -137,8 +144,15 @@ impl XshmCapture {
             waiter: None,
             pending_damage: false,
             fresh: true,
+            segment_stale: true,
             dirty: Area::EMPTY,
             pointer: Area::EMPTY,
+            display_number: display_number(
+                &display
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| std::env::var("DISPLAY").unwrap_or_default()),
+            ),
+            screen: u32::try_from(screen_num).unwrap_or(0),
             framebuffer: None,
         };
         capture.attach()?;
@@ -184,7 +198,7 @@ impl XshmCapture {
     /// # Errors
     /// As [`XshmCapture::grab`].
     pub fn grab_area(&mut self, area: Area) -> Result<Frame<'_>, CaptureError> {
-        let area = self.area_to_grab(area);
+        let area = self.area_to_grab(area, self.segment_stale);
         if !area.is_empty() {
             let rows = &area.y;
             let cookie = self.conn.send_request(&shm::GetImage {
@@ -200,6 +214,7 @@ impl XshmCapture {
             });
             self.conn.wait_for_reply(cookie)?;
             self.fresh = false;
+            self.segment_stale = false;
             self.dirty = self.dirty.union(&area);
         }
         Ok(self.frame())
@@ -235,10 +250,11 @@ impl XshmCapture {
         Ok(read(self.frame(), &dirty))
     }
 
-    /// What a grab asked for `area` must take: the whole screen the first time, else `area`
-    /// and the rows the pointer was last drawn over (to erase it), cut to the screen.
-    fn area_to_grab(&mut self, area: Area) -> Area {
-        if self.fresh {
+    /// What a read asked for `area` must take: the whole screen the first time (and, with
+    /// `whole`, this time), else `area` and the rows the pointer was last drawn over (to erase
+    /// it), cut to the screen.
+    fn area_to_grab(&mut self, area: Area, whole: bool) -> Area {
+        if self.fresh || whole {
             Area::whole(self.width, self.height)
         } else {
             let pointer = std::mem::replace(&mut self.pointer, Area::EMPTY);
@@ -331,6 +347,12 @@ impl XshmCapture {
     }
 }
 
+/// `N` of a display name `[host]:N[.S]`.
+fn display_number(name: &str) -> Option<u32> {
+    let (_, after) = name.rsplit_once(':')?;
+    after.split('.').next()?.parse().ok()
+}
+
 impl Drop for XshmCapture {
     fn drop(&mut self) {
         if !self.seg_id.is_none() {
@@ -339,5 +361,19 @@ impl Drop for XshmCapture {
                 shmseg: self.seg_id,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_numbers_are_read_from_names() {
+        assert_eq!(display_number(":7"), Some(7));
+        assert_eq!(display_number("host:12.1"), Some(12));
+        assert_eq!(display_number("unix:0.0"), Some(0));
+        assert_eq!(display_number(""), None);
+        assert_eq!(display_number("nonsense"), None);
     }
 }
