@@ -98,6 +98,17 @@ fn the_framebuffer_is_read_in_place_and_shows_what_xshm_shows() -> Result<()> {
         dirty.y == (0..H),
         "the whole screen was read again: {dirty:?}"
     );
+
+    // Once more, after the segment was up to date: reads of the file in between leave it behind.
+    read_colours(&mut capture, false)?;
+    painter.fill_rect(250, 180, 20, 20, [0, 200, 200])?;
+    painter.sync()?;
+    read_colours(&mut capture, false)?;
+    let at_change = capture.read_area(Area { x: 0..W, y: 50..60 }, true, |frame, _| {
+        let i = 185 * frame.stride + 255 * 4;
+        [frame.data[i + 2], frame.data[i + 1], frame.data[i]]
+    })?;
+    ensure!(at_change == [0, 200, 200], "stale segment: {at_change:?}");
     Ok(())
 }
 
