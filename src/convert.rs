@@ -105,36 +105,22 @@ pub fn bgrx_to_i420(
     stride: usize,
     dst: &mut I420,
 ) -> Result<(), ConvertError> {
-    bgrx_to_i420_rows(src, width, height, stride, dst, 0..height)
-}
-
-/// Converts only the rows `rows` of the frame, widened to whole chroma rows (even bounds); the
-/// rest of `dst` keeps what it held. When only part of the screen changed, the planes then hold
-/// the new picture for the cost of the changed band.
-///
-/// # Errors
-/// As [`bgrx_to_i420`].
-pub fn bgrx_to_i420_rows(
-    src: &[u8],
-    width: u32,
-    height: u32,
-    stride: usize,
-    dst: &mut I420,
-    rows: Range<u32>,
-) -> Result<(), ConvertError> {
-    bgrx_to_i420_rows_on(src, width, height, stride, dst, rows, None)
+    bgrx_to_i420_rows(src, width, height, stride, dst, 0..height, None)
 }
 
 /// Bands shorter than this are converted on one thread: the hand-over would cost more than
 /// half of them.
 pub const FORK_MIN_ROWS: usize = 128;
 
-/// As [`bgrx_to_i420_rows`]; with `helper`, a band of at least [`FORK_MIN_ROWS`] rows is cut in
-/// two and its lower half converted on the helper's thread meanwhile.
+/// Converts only the rows `rows` of the frame, widened to whole chroma rows (even bounds); the
+/// rest of `dst` keeps what it held. When only part of the screen changed, the planes then hold
+/// the new picture for the cost of the changed band. With `helper`, a band of at least
+/// [`FORK_MIN_ROWS`] rows is cut in two and its lower half converted on the helper's thread
+/// meanwhile.
 ///
 /// # Errors
 /// As [`bgrx_to_i420`].
-pub fn bgrx_to_i420_rows_on(
+pub fn bgrx_to_i420_rows(
     src: &[u8],
     width: u32,
     height: u32,
@@ -297,13 +283,13 @@ mod tests {
         let mut banded = I420::new(w, h);
         bgrx_to_i420(&before, w, h, stride, &mut banded).expect("sizes");
         assert_ne!(banded.y, whole.y);
-        bgrx_to_i420_rows(&after, w, h, stride, &mut banded, 101..137).expect("sizes");
+        bgrx_to_i420_rows(&after, w, h, stride, &mut banded, 101..137, None).expect("sizes");
         assert_eq!(banded.y, whole.y);
         assert_eq!(banded.u, whole.u);
         assert_eq!(banded.v, whole.v);
         // Empty and out-of-range bands change nothing.
-        bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 50..50).expect("sizes");
-        bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 300..400).expect("sizes");
+        bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 50..50, None).expect("sizes");
+        bgrx_to_i420_rows(&before, w, h, stride, &mut banded, 300..400, None).expect("sizes");
         assert_eq!(banded.y, whole.y);
     }
 
@@ -318,9 +304,9 @@ mod tests {
             let stride = w as usize * 4 + pad;
             let src = pattern(w, h, stride);
             let mut one = I420::new(w, h);
-            bgrx_to_i420_rows(&src, w, h, stride, &mut one, rows.clone()).expect("sizes");
+            bgrx_to_i420_rows(&src, w, h, stride, &mut one, rows.clone(), None).expect("sizes");
             let mut two = I420::new(w, h);
-            bgrx_to_i420_rows_on(&src, w, h, stride, &mut two, rows, Some(&mut helper))
+            bgrx_to_i420_rows(&src, w, h, stride, &mut two, rows, Some(&mut helper))
                 .expect("sizes");
             assert_eq!(one.y, two.y);
             assert_eq!(one.u, two.u);

@@ -602,7 +602,7 @@ impl MediaThread {
             } else {
                 dirty.y.clone()
             };
-            let converted = convert::bgrx_to_i420_rows_on(
+            let converted = convert::bgrx_to_i420_rows(
                 frame.data,
                 frame.width,
                 frame.height,

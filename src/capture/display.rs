@@ -3,7 +3,8 @@
 //! Owns the Xvfb child process: starts it with `-displayfd` so the server itself picks a free
 //! display number (no guessing, no races on lock files), and stops it on drop. It does not talk
 //! X11: capture, input and RandR resizing connect to [`VirtualDisplay::name`] like to any other
-//! server.
+//! server. When `/dev/shm` has room, the screen lives in a file there (`-fbdir`) that capture
+//! reads in place ([`VirtualDisplay::framebuffer`]).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -98,17 +99,26 @@ impl VirtualDisplay {
         let Some(fbdir) = framebuffer_dir(u64::from(width) * u64::from(height) * 4) else {
             return Self::launch(width, height, None);
         };
-        match Self::launch(width, height, Some(fbdir)) {
-            // Xvfb writes its framebuffer file whole at start: a tmpfs filled meanwhile by
-            // someone else makes it exit. Without the file it copies through MIT-SHM instead.
-            Err(DisplayError::Exited { status, stderr }) => {
-                tracing::warn!(%status, stderr, "Xvfb with a framebuffer file failed; starting it without");
-                Self::launch(width, height, None)
+        match Self::launch(width, height, Some(fbdir.clone())) {
+            Ok(display) => Ok(display),
+            Err(e) => {
+                // A killed or failed Xvfb leaves its file behind.
+                remove_framebuffer_dir(Some(&fbdir));
+                match e {
+                    // Xvfb writes its framebuffer file whole at start: a tmpfs filled meanwhile
+                    // by someone else makes it exit. Without the file it copies through MIT-SHM.
+                    DisplayError::Exited { status, stderr } => {
+                        tracing::warn!(%status, stderr, "Xvfb with a framebuffer file failed; starting it without");
+                        Self::launch(width, height, None)
+                    }
+                    e => Err(e),
+                }
             }
-            started => started,
         }
     }
 
+    /// Starts Xvfb, with its framebuffer file in `fbdir` when given. On failure the directory is
+    /// the caller's to remove.
     fn launch(width: u32, height: u32, fbdir: Option<PathBuf>) -> Result<Self, DisplayError> {
         let mut command = Command::new("Xvfb");
         if let Some(dir) = &fbdir {
@@ -116,7 +126,7 @@ impl VirtualDisplay {
             // use_framebuffer`).
             command.arg("-fbdir").arg(dir);
         }
-        let spawned = command
+        let mut child = command
             // `-displayfd 1`: the server picks a free display and writes its number to our pipe
             // once it accepts connections. Passing a separate pipe fd would need `pre_exec`.
             .args(["-displayfd", "1", "-screen", "0"])
@@ -144,17 +154,11 @@ impl VirtualDisplay {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn();
-        let mut child = match spawned {
-            Ok(child) => child,
-            Err(e) => {
-                remove_framebuffer_dir(fbdir.as_deref());
-                return Err(match e.kind() {
-                    std::io::ErrorKind::NotFound => DisplayError::NotInstalled,
-                    _ => DisplayError::Spawn(e),
-                });
-            }
-        };
+            .spawn()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => DisplayError::NotInstalled,
+                _ => DisplayError::Spawn(e),
+            })?;
 
         let stderr_tail = Arc::new(Mutex::new(String::new()));
         if let Some(stderr) = child.stderr.take() {
@@ -172,7 +176,6 @@ impl VirtualDisplay {
             Ok(line) => line,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 stop(&mut child);
-                remove_framebuffer_dir(fbdir.as_deref());
                 return Err(DisplayError::Timeout {
                     timeout: START_TIMEOUT,
                     stderr: tail(&stderr_tail),
@@ -185,14 +188,12 @@ impl VirtualDisplay {
                     Some(status) => status,
                     None => {
                         stop(&mut child);
-                        remove_framebuffer_dir(fbdir.as_deref());
                         return Err(DisplayError::Timeout {
                             timeout: START_TIMEOUT,
                             stderr: tail(&stderr_tail),
                         });
                     }
                 };
-                remove_framebuffer_dir(fbdir.as_deref());
                 // The stderr thread may still be copying the last lines.
                 thread::sleep(Duration::from_millis(50));
                 return Err(DisplayError::Exited {
@@ -205,7 +206,6 @@ impl VirtualDisplay {
             Ok(n) => n,
             Err(_) => {
                 stop(&mut child);
-                remove_framebuffer_dir(fbdir.as_deref());
                 return Err(DisplayError::BadDisplayNumber(line));
             }
         };

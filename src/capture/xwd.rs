@@ -104,25 +104,18 @@ impl XwdLayout {
                 masks.0, masks.1, masks.2
             )));
         }
-        let truncated = XwdError::Truncated {
-            width,
-            height,
-            bytes_per_line,
-            offset: header_size.saturating_add(ncolors.saturating_mul(COLOR_ENTRY)),
-            len: file.len(),
-        };
-        let offset = ncolors
-            .checked_mul(COLOR_ENTRY)
-            .and_then(|c| c.checked_add(header_size));
-        let rows = (bytes_per_line as usize).checked_mul(height as usize);
-        let fits = match (offset, rows) {
-            (Some(offset), Some(rows)) => offset
-                .checked_add(rows)
-                .is_some_and(|end| end <= file.len()),
-            _ => false,
-        };
-        if width == 0 || height == 0 || u64::from(bytes_per_line) < u64::from(width) * 4 || !fits {
-            return Err(truncated);
+        // Saturating: a sum that overflows cannot fit in the file either.
+        let offset = header_size.saturating_add(ncolors.saturating_mul(COLOR_ENTRY));
+        let end = offset.saturating_add((bytes_per_line as usize).saturating_mul(height as usize));
+        let narrow = u64::from(bytes_per_line) < u64::from(width) * 4;
+        if width == 0 || height == 0 || narrow || end > file.len() {
+            return Err(XwdError::Truncated {
+                width,
+                height,
+                bytes_per_line,
+                offset,
+                len: file.len(),
+            });
         }
         let name = file
             .get(FIXED_HEADER..header_size)
@@ -133,7 +126,7 @@ impl XwdLayout {
             width,
             height,
             bytes_per_line,
-            offset: offset.unwrap_or(0),
+            offset,
             name,
         })
     }

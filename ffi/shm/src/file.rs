@@ -34,13 +34,14 @@ impl MappedFile {
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(path)?;
-        if !file.metadata()?.is_file() {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "not a regular file",
             ));
         }
-        let len = usize::try_from(file.metadata()?.len())
+        let len = usize::try_from(meta.len())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file too large to map"))?;
         if len == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty file"));

@@ -178,7 +178,7 @@ impl XshmCapture {
     /// Holds the server for this connection alone: once the reply to a request sent after
     /// GrabServer arrives, no other client's request runs until [`XshmCapture::release_server`]
     /// (the one being served when the grab came has finished), so no client draws meanwhile.
-    pub(super) fn hold_server(&mut self) -> Result<(), CaptureError> {
+    fn hold_server(&mut self) -> Result<(), CaptureError> {
         self.conn.send_request(&x::GrabServer {});
         self.conn
             .wait_for_reply(self.conn.send_request(&x::GetInputFocus {}))?;
@@ -186,7 +186,7 @@ impl XshmCapture {
     }
 
     /// Lets the other clients' requests through again.
-    pub(super) fn release_server(&mut self) -> Result<(), CaptureError> {
+    fn release_server(&mut self) -> Result<(), CaptureError> {
         self.conn.send_request(&x::UngrabServer {});
         self.conn.flush().map_err(xcb::Error::from)?;
         Ok(())

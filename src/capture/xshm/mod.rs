@@ -2,7 +2,9 @@
 //!
 //! The X server copies the root window's pixels straight into a shared-memory segment that this
 //! process maps; [`XshmCapture::grab`] returns a borrow of that segment, so the converter reads
-//! the pixels in place and nothing is copied on this side. This module owns the X connection used
+//! the pixels in place and nothing is copied on this side. From an Xvfb whose screen is a file
+//! ([`XshmCapture::use_framebuffer`]), [`XshmCapture::read_area`] reads that file instead and
+//! the server copies nothing either. This module owns the X connection used
 //! for capture and must not do input injection (that has its own connection, so a slow grab never
 //! delays a key press).
 
