@@ -24,6 +24,8 @@ PACKAGES=(
   ffmpeg chromium coturn
   joystick evtest
   xclip
+  # tests/metrics_http.rs checks /metrics with an independent OpenMetrics parser.
+  python3-prometheus-client
   # bench --mode peers: the Selkies 1.x pipeline (ximagesrc → x264enc).
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-x

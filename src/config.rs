@@ -124,6 +124,10 @@ pub struct ServeConfig {
     /// virtual display, it is started large enough to grow to 3840x2160.
     #[arg(long, env = "SELKIES_ENABLE_RESIZE", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub enable_resize: bool,
+    /// Serve Prometheus metrics at `/metrics` on the main port (OpenMetrics text; behind basic
+    /// auth when that is on): frames, latency, viewers, input, CPU and memory.
+    #[arg(long, env = "SELKIES_ENABLE_METRICS_HTTP", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub enable_metrics_http: bool,
     /// Make browsers use only TURN relays (`iceTransportPolicy: relay`).
     #[arg(long, env = "SELKIES_TURN_FORCE_RELAY", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub turn_force_relay: bool,

@@ -18,6 +18,7 @@ pub mod diff;
 pub mod encode;
 pub mod input;
 pub mod media;
+pub mod metrics;
 pub mod pipeline;
 pub mod probe;
 pub mod rtc;

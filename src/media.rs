@@ -95,6 +95,19 @@ impl MediaHub {
         Ok(handle)
     }
 
+    /// The pipelines running now, one per codec in use.
+    pub fn running(&self) -> Vec<PipelineHandle> {
+        self.pipelines
+            .lock()
+            .map(|p| {
+                p.values()
+                    .filter(|p| p.is_running())
+                    .map(Pipeline::handle)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether the first pipeline still runs (it stops when the X server goes away).
     pub fn is_running(&self) -> bool {
         self.pipelines

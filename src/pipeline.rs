@@ -13,6 +13,7 @@ use crate::clock::{FrameClock, Tick};
 use crate::convert::{self, ConvertError, I420};
 use crate::diff;
 use crate::encode::{self, Codec, EncoderConfig, EncoderKind, EncoderSettings};
+use crate::metrics::histogram::LatencyHistogram;
 use bytes::{Bytes, BytesMut};
 use selkies_fork::ForkJoin;
 use std::path::PathBuf;
@@ -159,6 +160,8 @@ pub struct Stats {
     pub encoder: Mutex<String>,
     /// Whether grabs read Xvfb's framebuffer file in place (else MIT-SHM copies).
     pub reads_framebuffer: AtomicBool,
+    /// Capture tick → encoded, per frame sent.
+    pub latency: LatencyHistogram,
 }
 
 impl Stats {
@@ -672,6 +675,9 @@ impl MediaThread {
         if keyframe {
             self.stats.keyframes.fetch_add(1, Ordering::Relaxed);
         }
+        self.stats
+            .latency
+            .observe(encoded_at.saturating_duration_since(captured_at));
         let _ = self.tx.send(EncodedFrame {
             data,
             codec: self.encoder.codec(),

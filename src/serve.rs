@@ -189,11 +189,13 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             resizer,
             gamepads,
             clipboard,
+            viewers: Arc::default(),
         },
         rtc,
         auth,
         turn,
         sessions: session::Sessions::default(),
+        metrics: config.enable_metrics_http,
     });
     let addr = SocketAddr::new(config.addr, config.port);
     let listener = tokio::net::TcpListener::bind(addr)

@@ -9,6 +9,7 @@ use crate::input::clipboard::Clipboard;
 use crate::input::gamepad::GamepadHub;
 use crate::input::service::InputService;
 use crate::media::MediaHub;
+use crate::metrics::Viewers;
 
 /// What a viewer may do, decided by the credentials it logged in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,4 +36,6 @@ pub struct Services {
     pub clipboard: Option<Clipboard>,
     /// Screen resizing for `r,WxH`; `None` unless resizing is enabled (and RandR works).
     pub resizer: Option<Arc<Resizer>>,
+    /// What connected viewers report (fps, latency), for `/metrics`.
+    pub viewers: Arc<Viewers>,
 }

@@ -13,6 +13,7 @@ use crate::input::gamepad::GamepadHub;
 use crate::input::protocol::{self, Category, Verb};
 use crate::input::service::{ClientInput, Role};
 use crate::media::MediaHub;
+use crate::metrics::ViewerHandle;
 use crate::pipeline::Control;
 use crate::rtc::clipboard::ClipboardSession;
 use crate::rtc::peer::Negotiated;
@@ -71,6 +72,8 @@ pub async fn serve(
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut open = false;
     let mut rejected: u64 = 0;
+    // This viewer's fps and latency reports, shown by `/metrics` while the channel is open.
+    let viewer = services.viewers.join(&peer);
     let mut denied: u64 = 0;
     // Gamepad slots this viewer drove, released when it leaves (also when the peer's teardown
     // aborts this task: hence a guard, not code after the loop).
@@ -137,12 +140,13 @@ pub async fn serve(
                             inject(input.as_ref(), verb, received, &peer);
                         }
                         Ok(verb) => {
-                            for reply in apply(&verb, &media, services.resizer.as_ref(), &peer) {
+                            for reply in apply(&verb, &media, services.resizer.as_ref(), &viewer, &peer) {
                                 let _ = dc.send_text(&reply).await;
                             }
                         }
                         Err(e) => {
                             rejected += 1;
+                            viewer.rejected();
                             tracing::warn!(peer = %peer, error = %e, rejected, "rejected data-channel message");
                         }
                     }
@@ -285,7 +289,13 @@ fn inject(input: Option<&ClientInput>, verb: Verb, received: Instant, peer: &str
 }
 
 /// Applies one verb; returns the messages to send back.
-fn apply(verb: &Verb, media: &MediaHub, resizer: Option<&Arc<Resizer>>, peer: &str) -> Vec<String> {
+fn apply(
+    verb: &Verb,
+    media: &MediaHub,
+    resizer: Option<&Arc<Resizer>>,
+    viewer: &ViewerHandle,
+    peer: &str,
+) -> Vec<String> {
     let control = media.control();
     match verb {
         Verb::VideoBitrate(kbps) => {
@@ -337,6 +347,7 @@ fn apply(verb: &Verb, media: &MediaHub, resizer: Option<&Arc<Resizer>>, peer: &s
             let rtt_ms = (unix_seconds() - start) * 1000.0;
             if rtt_ms.is_finite() && rtt_ms >= 0.0 {
                 tracing::trace!(peer, rtt_ms, "pong");
+                viewer.update(|r| r.one_way_ms = Some(rtt_ms / 2.0));
                 vec![message(
                     "latency_measurement",
                     json!({ "latency_ms": rtt_ms / 2.0 }),
@@ -347,10 +358,12 @@ fn apply(verb: &Verb, media: &MediaHub, resizer: Option<&Arc<Resizer>>, peer: &s
         }
         Verb::ClientFps(fps) => {
             tracing::debug!(peer, fps, "client fps");
+            viewer.update(|r| r.fps = Some(*fps));
             Vec::new()
         }
         Verb::ClientLatency(ms) => {
             tracing::debug!(peer, ms, "client latency");
+            viewer.update(|r| r.latency_ms = Some(*ms));
             Vec::new()
         }
         other => {

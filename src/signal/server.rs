@@ -1,4 +1,5 @@
-//! The one port: HTTP(S) for the web client, `/health`, `/turn`, and the signalling WebSocket.
+//! The one port: HTTP(S) for the web client, `/health`, `/turn`, `/metrics` (when enabled), and
+//! the signalling WebSocket.
 //!
 //! Routing matches on the end of the path so the server works behind a reverse proxy that adds
 //! a prefix (`/desktop/ws`, `/app/signalling/`), as Selkies does. Basic auth, when on, guards
@@ -6,6 +7,7 @@
 //! [`super::session`].
 
 use super::{assets, auth::BasicAuth, session, turn};
+use crate::metrics;
 use crate::rtc::RtcConfig;
 use crate::services::{Role as Access, Services};
 use bytes::Bytes;
@@ -31,6 +33,8 @@ pub struct ServerState {
     /// Everything `/turn` needs except the time, which is taken per request.
     pub turn: turn::TurnConfig,
     pub sessions: session::Sessions,
+    /// Serve `/metrics` (behind the same auth as the page).
+    pub metrics: bool,
 }
 
 type Body = Full<Bytes>;
@@ -146,6 +150,20 @@ fn route(req: Request<Incoming>, state: Arc<ServerState>, remote: SocketAddr) ->
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain",
                     "TURN configuration error\n",
+                )
+            }
+        };
+    }
+    if state.metrics && path.trim_end_matches('/').ends_with("/metrics") {
+        let snapshot = metrics::Snapshot::gather(&state.services, &state.sessions);
+        return match metrics::render(snapshot) {
+            Ok(text) => respond(StatusCode::OK, metrics::CONTENT_TYPE, text),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot write /metrics");
+                respond(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    "metrics error\n",
                 )
             }
         };
