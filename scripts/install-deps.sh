@@ -18,6 +18,8 @@ PACKAGES=(
   libxcb-damage0-dev libxcb-xkb-dev
   # Encoders through libavcodec (NVENC, VA-API, libvpx, AV1): ffmpeg-next's bindings need clang.
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libclang-dev
+  # Desktop sound: PulseAudio's record API and libopus; the tests run a PulseAudio server.
+  libpulse-dev libopus-dev pulseaudio pulseaudio-utils
   # The GStreamer fallback encoder (appsrc → element → appsink).
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   xvfb x11-utils x11-xkb-utils procps

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod area;
+pub mod audio;
 pub mod bench;
 pub mod browser;
 pub mod capture;
