@@ -51,6 +51,15 @@ pub struct ServeConfig {
     /// Video bitrate in kbit/s (100–1000000).
     #[arg(long, env = "SELKIES_VIDEO_BITRATE", default_value_t = 8000)]
     pub video_bitrate: u32,
+    /// Send the desktop's sound (PulseAudio's default sink monitor, as Opus) to viewers.
+    #[arg(long, env = "SELKIES_ENABLE_AUDIO", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub enable_audio: bool,
+    /// Opus bitrate in bit/s (6000–510000), as Selkies' `audio_bitrate`.
+    #[arg(long, env = "SELKIES_AUDIO_BITRATE", default_value_t = 128_000)]
+    pub audio_bitrate: u32,
+    /// PulseAudio source to record instead of the default sink's monitor (`pactl list sources`).
+    #[arg(long, env = "SELKIES_AUDIO_DEVICE")]
+    pub audio_device: Option<String>,
     /// Require HTTP basic auth for everything (pages, /turn, the WebSocket).
     #[arg(long, env = "SELKIES_ENABLE_BASIC_AUTH", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub enable_basic_auth: bool,
@@ -174,6 +183,8 @@ pub enum ConfigError {
     Framerate(u32),
     #[error("SELKIES_VIDEO_BITRATE={0} kbps is out of range 100–1000000")]
     Bitrate(u32),
+    #[error("SELKIES_AUDIO_BITRATE={0} bit/s is out of range 6000–510000")]
+    AudioBitrate(u32),
     #[error("SELKIES_PORT=0: choose a port")]
     Port,
     #[error("SELKIES_ENABLE_HTTPS needs both SELKIES_HTTPS_CERT and SELKIES_HTTPS_KEY (or neither, for a self-signed localhost certificate)")]
@@ -231,6 +242,9 @@ impl ServeConfig {
         }
         if !BITRATE_KBPS_RANGE.contains(&self.video_bitrate) {
             return Err(ConfigError::Bitrate(self.video_bitrate));
+        }
+        if !(6_000..=510_000).contains(&self.audio_bitrate) {
+            return Err(ConfigError::AudioBitrate(self.audio_bitrate));
         }
         if self.port == 0 {
             return Err(ConfigError::Port);
@@ -331,6 +345,10 @@ mod tests {
         assert_eq!(
             parse(&["--video-bitrate", "5"]).validate(),
             Err(ConfigError::Bitrate(5))
+        );
+        assert_eq!(
+            parse(&["--audio-bitrate", "600000"]).validate(),
+            Err(ConfigError::AudioBitrate(600_000))
         );
         assert_eq!(
             parse(&["--enable-https", "true", "--https-cert", "/x"]).validate(),

@@ -1,6 +1,7 @@
 //! `selkies-rs serve`: puts the pieces together (display, pipeline, HTTP/signalling server) and
 //! runs until SIGINT/SIGTERM.
 
+use crate::audio::{AudioConfig, AudioHub};
 use crate::capture::animate::Animator;
 use crate::capture::display::VirtualDisplay;
 use crate::capture::randr::Resizer;
@@ -133,6 +134,27 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         }
     };
 
+    let audio = if config.enable_audio {
+        let audio_config = AudioConfig {
+            bitrate_bps: config.audio_bitrate,
+            device: config.audio_device.clone(),
+        };
+        match AudioHub::start(audio_config) {
+            Ok(hub) => {
+                tracing::info!(
+                    kbps = config.audio_bitrate / 1000,
+                    "audio: PulseAudio ready"
+                );
+                Some(Arc::new(hub))
+            }
+            Err(e) => {
+                tracing::warn!("audio unavailable: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let auth = if config.enable_basic_auth {
         let password = config
             .basic_auth_password
@@ -189,6 +211,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             resizer,
             gamepads,
             clipboard,
+            audio,
             viewers: Arc::default(),
         },
         rtc,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::audio::AudioHub;
 use crate::capture::randr::Resizer;
 use crate::cursor::watch::CursorWatcher;
 use crate::input::clipboard::Clipboard;
@@ -36,6 +37,8 @@ pub struct Services {
     pub clipboard: Option<Clipboard>,
     /// Screen resizing for `r,WxH`; `None` unless resizing is enabled (and RandR works).
     pub resizer: Option<Arc<Resizer>>,
+    /// Desktop sound for every viewer; `None` when audio is off or PulseAudio is unavailable.
+    pub audio: Option<Arc<AudioHub>>,
     /// What connected viewers report (fps, latency), for `/metrics`.
     pub viewers: Arc<Viewers>,
 }

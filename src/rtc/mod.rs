@@ -4,6 +4,7 @@
 //! Kept narrow (create / apply answer / add candidate / events / close) so that the signalling
 //! code does not see webrtc-rs types and the stack could be swapped (str0m) behind it.
 
+pub mod audio;
 pub mod channel;
 pub mod clipboard;
 pub mod delay;
@@ -117,12 +118,18 @@ pub const PLAYOUT_DELAY_URI: &str = "http://www.webrtc.org/experiments/rtp-hdrex
 /// receiver's `jitterBufferTarget = 0` only lowers the minimum; this removes the smoothing.
 pub const PLAYOUT_DELAY_NONE: [u8; 3] = [0, 0, 0];
 
-/// A media engine that knows `codecs`, in that order, and the playout-delay extension.
-pub(crate) fn media_engine(codecs: &[Codec]) -> Result<MediaEngine, RtcError> {
+/// A media engine that knows `codecs`, in that order, the playout-delay extension, and Opus
+/// when the server has sound.
+pub(crate) fn media_engine(codecs: &[Codec], audio: bool) -> Result<MediaEngine, RtcError> {
     let mut engine = MediaEngine::default();
     for &codec in codecs {
         engine
             .register_codec(codec_parameters(codec), RtpCodecKind::Video)
+            .map_err(RtcError::from_any)?;
+    }
+    if audio {
+        engine
+            .register_codec(audio::opus_parameters(), RtpCodecKind::Audio)
             .map_err(RtcError::from_any)?;
     }
     engine

@@ -34,6 +34,35 @@ pub fn accepted(answer_sdp: &str, offered: &[(u8, Codec)]) -> Vec<(Codec, u8)> {
     out
 }
 
+/// The payload type the answer's first audio section keeps Opus under, or `None` when the
+/// browser declined audio (no section, port 0, `a=inactive`, or no Opus in it).
+pub fn audio_payload_type(answer_sdp: &str) -> Option<u8> {
+    let mut lines = answer_sdp
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("m=audio "));
+    let m_line = lines.next()?;
+    let port = m_line["m=audio ".len()..].split_ascii_whitespace().next()?;
+    if port == "0" {
+        return None;
+    }
+    let section: Vec<&str> = lines.take_while(|l| !l.starts_with("m=")).collect();
+    if section.contains(&"a=inactive") {
+        return None;
+    }
+    section
+        .iter()
+        .filter_map(|l| l.strip_prefix("a=rtpmap:"))
+        .find_map(|rest| {
+            let (pt, encoding) = rest.split_once(' ')?;
+            let name = encoding.split('/').next()?;
+            // RTP carries 7 bits of payload type.
+            name.eq_ignore_ascii_case("opus")
+                .then(|| pt.parse::<u8>().ok().filter(|&p| p < 128))
+                .flatten()
+        })
+}
+
 /// The id the answer's first video section gives the RTP header extension `uri`
 /// (`a=extmap:<id>[/direction] <uri>`), if the browser accepted it with an id a one-byte
 /// header can carry (1–14).
@@ -63,6 +92,32 @@ mod tests {
         (104, Codec::Av1),
         (96, Codec::Vp8),
     ];
+
+    #[test]
+    fn opus_is_found_in_the_audio_section_only() {
+        let answer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n\
+                      a=recvonly\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n";
+        assert_eq!(audio_payload_type(answer), Some(111));
+        let other_pt = "m=audio 9 RTP/SAVPF 109\r\na=rtpmap:109 OPUS/48000/2\r\n";
+        assert_eq!(audio_payload_type(other_pt), Some(109));
+    }
+
+    #[test]
+    fn declined_audio_gives_no_payload_type() {
+        for answer in [
+            "m=video 9 RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n",
+            "m=audio 0 RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
+            "m=audio 9 RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=inactive\r\n",
+            "m=audio 9 RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n",
+            // Opus only in a later video section does not count.
+            "m=audio 9 RTP/SAVPF 0\r\nm=video 9 RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
+            "m=audio\r\n",
+            "m=audio 9 RTP/SAVPF 111\r\na=rtpmap:999 opus/48000/2\r\n",
+            "m=audio 9 RTP/SAVPF 200\r\na=rtpmap:200 opus/48000/2\r\n",
+        ] {
+            assert_eq!(audio_payload_type(answer), None, "{answer:?}");
+        }
+    }
 
     #[test]
     fn answer_order_wins() {

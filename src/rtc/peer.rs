@@ -25,7 +25,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use webrtc::data_channel::DataChannel;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
@@ -63,7 +63,8 @@ pub enum PeerEvent {
 
 struct Handler {
     events: mpsc::UnboundedSender<PeerEvent>,
-    connected: Arc<Notify>,
+    /// Set once ICE and DTLS are up: the video and audio writers wait for it.
+    connected: watch::Sender<bool>,
 }
 
 #[async_trait::async_trait]
@@ -100,7 +101,7 @@ impl PeerConnectionEventHandler for Handler {
         tracing::debug!(%state, "peer connection state");
         match state {
             RTCPeerConnectionState::Connected => {
-                self.connected.notify_one();
+                self.connected.send_replace(true);
                 let _ = self.events.send(PeerEvent::Connected);
             }
             RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
@@ -119,6 +120,8 @@ pub struct Peer {
     tasks: Vec<JoinHandle<()>>,
     hub: Arc<MediaHub>,
     negotiated: watch::Sender<Option<Negotiated>>,
+    /// The answer's payload type for Opus; stays `None` when it declined audio.
+    audio_payload_type: watch::Sender<Option<u8>>,
 }
 
 impl Peer {
@@ -140,12 +143,12 @@ impl Peer {
             });
         };
         let (events_tx, events) = mpsc::unbounded_channel();
-        let connected = Arc::new(Notify::new());
+        let (connected_tx, connected) = watch::channel(false);
         let handler = Arc::new(Handler {
             events: events_tx,
-            connected: Arc::clone(&connected),
+            connected: connected_tx,
         });
-        let mut engine = media_engine(&codecs)?;
+        let mut engine = media_engine(&codecs, services.audio.is_some())?;
         let registry = interceptors(&mut engine)?;
         let pc = PeerConnectionBuilder::new()
             .with_configuration(configuration(config))
@@ -188,6 +191,36 @@ impl Peer {
                     .map_err(RtcError::from_any)?;
             }
         }
+        let (audio_payload_type, audio_payload_type_rx) = watch::channel(None);
+        let mut audio_tasks = Vec::new();
+        if let Some(audio) = &services.audio {
+            let ssrc = rand::random::<u32>();
+            let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+                "selkies".to_owned(),
+                format!("audio-{peer_id}"),
+                "desktop-audio".to_owned(),
+                RtpCodecKind::Audio,
+                vec![RTCRtpEncodingParameters {
+                    rtp_coding_parameters: RTCRtpCodingParameters {
+                        ssrc: Some(ssrc),
+                        ..Default::default()
+                    },
+                    codec: super::audio::opus_codec(),
+                    ..Default::default()
+                }],
+            )));
+            pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
+                .await
+                .map_err(RtcError::from_any)?;
+            audio_tasks.push(tokio::spawn(super::audio::drain_rtcp(Arc::clone(&track))));
+            audio_tasks.push(tokio::spawn(super::audio::write_audio(
+                track,
+                ssrc,
+                Arc::clone(audio),
+                connected.clone(),
+                audio_payload_type_rx,
+            )));
+        }
         let init = rtc::data_channel::RTCDataChannelInit {
             ordered: true,
             ..Default::default()
@@ -204,7 +237,7 @@ impl Peer {
             .map_err(RtcError::from_any)?;
 
         let (negotiated, negotiated_rx) = watch::channel(None);
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(keyframe_requests(
                 Arc::clone(&track),
                 Arc::clone(hub.control()),
@@ -224,6 +257,7 @@ impl Peer {
                 negotiated_rx,
             )),
         ];
+        tasks.extend(audio_tasks);
         Ok((
             Peer {
                 pc,
@@ -231,6 +265,7 @@ impl Peer {
                 tasks,
                 hub,
                 negotiated,
+                audio_payload_type,
             },
             sdp,
         ))
@@ -265,6 +300,8 @@ impl Peer {
             });
         }
         let playout_delay_id = negotiate::extension_id(&sdp, super::PLAYOUT_DELAY_URI);
+        self.audio_payload_type
+            .send_replace(negotiate::audio_payload_type(&sdp));
         let mut failures = Vec::new();
         for (codec, payload_type) in accepted {
             let hub = Arc::clone(&self.hub);
@@ -347,10 +384,12 @@ async fn write_video(
     track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
     mut negotiated: watch::Receiver<Option<Negotiated>>,
-    connected: Arc<Notify>,
+    mut connected: watch::Receiver<bool>,
     mut delay: DelayLine,
 ) {
-    connected.notified().await;
+    if connected.wait_for(|c| *c).await.is_err() {
+        return;
+    }
     let chosen = match negotiated.wait_for(Option::is_some).await {
         Ok(chosen) => chosen.clone(),
         Err(_) => return,

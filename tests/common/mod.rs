@@ -17,6 +17,7 @@ pub mod http;
 pub mod painter;
 pub mod ports;
 pub mod procs;
+pub mod pulse;
 pub mod rtc_client;
 pub mod server;
 pub mod server_stdout;

@@ -29,6 +29,8 @@ impl Server {
             .env("SELKIES_INTERPOSER_SOCKET_DIR", gamepad_dir(port))
             // Never real kernel devices from a test, on hosts that have uinput.
             .env("SELKIES_UINPUT_GAMEPAD", "false")
+            // Sound only where a test asks for it (with its own PULSE_SERVER).
+            .env("SELKIES_ENABLE_AUDIO", "false")
             .env("RUST_LOG", "info,selkies_rs=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
