@@ -66,6 +66,17 @@ fn hear(browser: &mut Chromium, server: &Server, hz: f64) -> Result<()> {
     )
 }
 
+/// `selkies_audio_packets_total` from the server's `/metrics`.
+fn audio_packets(server: &Server) -> Result<f64> {
+    let metrics = common::http::get(server.port, "/metrics", None)?;
+    metrics
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("selkies_audio_packets_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("no audio packets in /metrics:\n{}", metrics.body))
+}
+
 /// The server's record streams in PulseAudio.
 fn recordings(pulse: &Pulse) -> Result<usize> {
     Ok(pulse
@@ -101,6 +112,7 @@ fn a_tone_on_the_desktop_is_heard_in_the_browser() -> Result<()> {
         &display.name(),
         &[
             ("SELKIES_ENABLE_AUDIO", "true"),
+            ("SELKIES_ENABLE_METRICS_HTTP", "true"),
             ("PULSE_SERVER", pulse.server.as_str()),
         ],
     )?;
@@ -131,6 +143,14 @@ fn a_tone_on_the_desktop_is_heard_in_the_browser() -> Result<()> {
     pulse.stop_tone(&tone)?;
     let _tone = pulse.play_tone(1500)?;
     hear(&mut browser, &server, 1500.0)?;
+    // Operators see the sound being encoded: 100 packets of 10 ms a second.
+    let before = audio_packets(&server)?;
+    std::thread::sleep(Duration::from_secs(1));
+    let after = audio_packets(&server)?;
+    ensure!(
+        before > 0.0 && (50.0..=150.0).contains(&(after - before)),
+        "audio packets {before} then {after} a second later"
+    );
 
     // The listener leaves: the recording stops soon after.
     drop(browser);

@@ -179,6 +179,21 @@ impl Collector for Scrape {
             }
         }
 
+        if let Some(audio) = &s.audio {
+            family(
+                &mut e,
+                "selkies_audio_packets",
+                "Opus packets (10 ms each) encoded from the desktop's sound",
+                &one(Value::Count(audio.packets)),
+            )?;
+            family(
+                &mut e,
+                "selkies_audio_encoded_bytes",
+                "Bytes of Opus encoded",
+                &one(Value::Count(audio.bytes)),
+            )?;
+        }
+
         let per_viewer = |value: fn(&ViewerReport) -> Option<f64>, scale: f64| {
             s.viewers
                 .iter()
@@ -269,6 +284,10 @@ mod tests {
                 latency: latency.snapshot(),
             }],
             input: None,
+            audio: Some(crate::metrics::AudioSnapshot {
+                packets: 500,
+                bytes: 80_000,
+            }),
             viewers: vec![
                 (
                     "1".into(),
@@ -308,6 +327,8 @@ mod tests {
             "selkies_viewer_fps{peer=\"1\"} 59.5",
             "selkies_viewer_one_way_delay_seconds{peer=\"1\"} 0.0005",
             "process_cpu_seconds_total 1.5",
+            "selkies_audio_packets_total 500",
+            "selkies_audio_encoded_bytes_total 80000",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

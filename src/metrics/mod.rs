@@ -47,6 +47,13 @@ pub struct InputSnapshot {
     pub keys_released: u64,
 }
 
+/// The audio hub's counters, when the server has sound.
+#[derive(Debug, Clone, Copy)]
+pub struct AudioSnapshot {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
 /// This process's CPU and memory; `None` where procfs could not be read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcessSnapshot {
@@ -62,6 +69,7 @@ pub struct Snapshot {
     pub messages_rejected: u64,
     pub pipelines: Vec<PipelineSnapshot>,
     pub input: Option<InputSnapshot>,
+    pub audio: Option<AudioSnapshot>,
     pub viewers: Vec<(String, ViewerReport)>,
     pub process: ProcessSnapshot,
 }
@@ -100,12 +108,17 @@ impl Snapshot {
                 keys_released: s.released_stuck.load(Ordering::Relaxed),
             }
         });
+        let audio = services.audio.as_ref().map(|a| AudioSnapshot {
+            packets: a.stats().packets.load(Ordering::Relaxed),
+            bytes: a.stats().bytes.load(Ordering::Relaxed),
+        });
         Self {
             viewers_connected: sessions.active.load(Ordering::Relaxed),
             sessions_rejected: sessions.rejected.load(Ordering::Relaxed),
             messages_rejected: services.viewers.rejected_messages(),
             pipelines,
             input,
+            audio,
             viewers: services.viewers.reports(),
             process: process(),
         }
