@@ -1,9 +1,9 @@
 //! A viewer's audio track: the shared Opus packets, one per RTP packet (RFC 7587), on a 48 kHz
 //! RTP clock.
 
-use super::packetize::RTP_MTU;
+use super::packetize::packetizer;
 use crate::audio::{AudioHub, FRAME_SAMPLES, SAMPLE_RATE};
-use rtc::rtp::packetizer::{new_packetizer, Packetizer};
+use rtc::rtp::packetizer::Packetizer;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters};
 use std::sync::Arc;
 use std::time::Instant;
@@ -55,15 +55,7 @@ pub async fn write_audio(
             return;
         }
     };
-    let mut packetizer = new_packetizer(
-        Instant::now(),
-        RTP_MTU,
-        payload_type,
-        ssrc,
-        payloader,
-        Box::new(rtc::rtp::sequence::new_random_sequencer()),
-        SAMPLE_RATE,
-    );
+    let mut packetizer = packetizer(payload_type, ssrc, payloader, SAMPLE_RATE);
     let mut packets = hub.subscribe();
     tracing::debug!(payload_type, "audio flowing");
     loop {

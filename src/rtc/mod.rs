@@ -1,5 +1,6 @@
 //! WebRTC for one browser viewer: building the peer connection, the video track (in whichever codec
-//! the browser's answer picks) and the data channel, and feeding the track from the pipeline.
+//! the browser's answer picks), the audio track (Opus, when the server has sound) and the data
+//! channel, and feeding the tracks from the shared pipeline and audio hub.
 //!
 //! Kept narrow (create / apply answer / add candidate / events / close) so that the signalling
 //! code does not see webrtc-rs types and the stack could be swapped (str0m) behind it.

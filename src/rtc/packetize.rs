@@ -18,6 +18,24 @@ pub const RTP_MTU: usize = 1200;
 /// The RTP clock of every video codec.
 const VIDEO_CLOCK: u32 = 90_000;
 
+/// A packetizer for `payloader` on a random sequence, as every track of ours uses.
+pub fn packetizer(
+    payload_type: u8,
+    ssrc: u32,
+    payloader: Box<dyn rtc::rtp::packetizer::Payloader>,
+    clock_rate: u32,
+) -> impl Packetizer {
+    new_packetizer(
+        Instant::now(),
+        RTP_MTU,
+        payload_type,
+        ssrc,
+        payloader,
+        Box::new(rtc::rtp::sequence::new_random_sequencer()),
+        clock_rate,
+    )
+}
+
 pub struct FramePacketizer {
     inner: Box<dyn Packetizer + Send>,
     playout_delay_id: Option<u8>,
@@ -35,15 +53,7 @@ impl FramePacketizer {
         playout_delay_id: Option<u8>,
     ) -> Result<Self, rtc::shared::error::Error> {
         let payloader = rtp_codec(codec).payloader()?;
-        let inner = new_packetizer(
-            Instant::now(),
-            RTP_MTU,
-            payload_type,
-            ssrc,
-            payloader,
-            Box::new(rtc::rtp::sequence::new_random_sequencer()),
-            VIDEO_CLOCK,
-        );
+        let inner = packetizer(payload_type, ssrc, payloader, VIDEO_CLOCK);
         Ok(Self {
             inner: Box::new(inner),
             playout_delay_id,

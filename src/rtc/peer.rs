@@ -1,5 +1,5 @@
-//! One browser viewer: its peer connection, video track, `input` data channel, and the task that
-//! writes the shared encoded frames onto its track.
+//! One browser viewer: its peer connection, video and audio tracks, `input` data channel, and the
+//! tasks that write the shared encoded frames and Opus packets onto its tracks.
 //!
 //! The server always offers (as Selkies does), listing every codec it can encode; the browser's
 //! answer picks one ([`super::negotiate`]) and the viewer joins that codec's pipeline. Frames
@@ -165,20 +165,13 @@ impl Peer {
         let ssrc = rand::random::<u32>();
         // The track is declared with the first codec (so the interceptors bind its SSRC); what it
         // carries is packetized by us for whichever codec the answer picks.
-        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-            "selkies".to_owned(),
+        let track = local_track(
             format!("video-{peer_id}"),
-            "desktop".to_owned(),
+            "desktop",
             RtpCodecKind::Video,
-            vec![RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters {
-                    ssrc: Some(ssrc),
-                    ..Default::default()
-                },
-                codec: rtp_codec(primary),
-                ..Default::default()
-            }],
-        )));
+            ssrc,
+            rtp_codec(primary),
+        );
         pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
             .await
             .map_err(RtcError::from_any)?;
@@ -195,20 +188,13 @@ impl Peer {
         let mut audio_tasks = Vec::new();
         if let Some(audio) = &services.audio {
             let ssrc = rand::random::<u32>();
-            let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-                "selkies".to_owned(),
+            let track = local_track(
                 format!("audio-{peer_id}"),
-                "desktop-audio".to_owned(),
+                "desktop-audio",
                 RtpCodecKind::Audio,
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(ssrc),
-                        ..Default::default()
-                    },
-                    codec: super::audio::opus_codec(),
-                    ..Default::default()
-                }],
-            )));
+                ssrc,
+                super::audio::opus_codec(),
+            );
             pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
                 .await
                 .map_err(RtcError::from_any)?;
@@ -365,6 +351,30 @@ impl Peer {
             tracing::debug!(error = %e, "closing peer connection");
         }
     }
+}
+
+/// A track of stream `selkies` whose RTP we write ourselves, on `ssrc`.
+fn local_track(
+    id: String,
+    label: &str,
+    kind: RtpCodecKind,
+    ssrc: u32,
+    codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+) -> Arc<TrackLocalStaticRTP> {
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        "selkies".to_owned(),
+        id,
+        label.to_owned(),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    )))
 }
 
 /// Turns the browser's PLI/FIR into an IDR request to the encoder.
