@@ -14,14 +14,6 @@ use tokio::sync::broadcast;
 /// hears sound without PulseAudio's stream setup.
 const IDLE_EXIT: Duration = Duration::from_secs(2);
 
-/// One 10 ms Opus packet.
-#[derive(Debug, Clone)]
-pub struct AudioPacket {
-    pub data: Bytes,
-    /// Counts packets since the worker started; a gap tells a listener it lagged.
-    pub seq: u64,
-}
-
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
 pub struct AudioStats {
@@ -29,16 +21,23 @@ pub struct AudioStats {
     pub bytes: AtomicU64,
 }
 
+/// What the hub and its worker thread share.
+#[derive(Debug)]
+struct Shared {
+    config: AudioConfig,
+    /// 10 ms Opus packets.
+    tx: broadcast::Sender<Bytes>,
+    /// Whether a worker runs; changed only under this lock, together with subscribing, so a
+    /// listener never joins a worker that has decided to stop.
+    running: Mutex<bool>,
+    stop: AtomicBool,
+    stats: AudioStats,
+}
+
 /// Shared by every viewer's peer connection.
 #[derive(Debug)]
 pub struct AudioHub {
-    config: AudioConfig,
-    tx: broadcast::Sender<AudioPacket>,
-    /// Whether a worker runs; changed only under this lock, together with subscribing, so a
-    /// listener never joins a worker that has decided to stop.
-    running: Arc<Mutex<bool>>,
-    stop: Arc<AtomicBool>,
-    stats: Arc<AudioStats>,
+    shared: Arc<Shared>,
 }
 
 impl AudioHub {
@@ -53,32 +52,28 @@ impl AudioHub {
         // A second of packets: a listener further behind skips ahead.
         let (tx, _) = broadcast::channel(100);
         Ok(Self {
-            config,
-            tx,
-            running: Arc::new(Mutex::new(false)),
-            stop: Arc::new(AtomicBool::new(false)),
-            stats: Arc::default(),
+            shared: Arc::new(Shared {
+                config,
+                tx,
+                running: Mutex::new(false),
+                stop: AtomicBool::new(false),
+                stats: AudioStats::default(),
+            }),
         })
     }
 
     /// The packets from now on; starts the worker if none runs.
-    pub fn subscribe(&self) -> broadcast::Receiver<AudioPacket> {
-        let mut running = match self.running.lock() {
+    pub fn subscribe(&self) -> broadcast::Receiver<Bytes> {
+        let mut running = match self.shared.running.lock() {
             Ok(r) => r,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let rx = self.tx.subscribe();
+        let rx = self.shared.tx.subscribe();
         if !*running {
-            let worker = Worker {
-                config: self.config.clone(),
-                tx: self.tx.clone(),
-                running: Arc::clone(&self.running),
-                stop: Arc::clone(&self.stop),
-                stats: Arc::clone(&self.stats),
-            };
+            let shared = Arc::clone(&self.shared);
             match std::thread::Builder::new()
                 .name("audio".into())
-                .spawn(move || worker.run())
+                .spawn(move || shared.run())
             {
                 Ok(_) => *running = true,
                 Err(e) => tracing::error!(error = %e, "cannot start the audio thread"),
@@ -87,33 +82,21 @@ impl AudioHub {
         rx
     }
 
-    pub fn stats(&self) -> &Arc<AudioStats> {
-        &self.stats
-    }
-
-    /// The Opus bitrate in bits per second.
-    pub fn bitrate_bps(&self) -> u32 {
-        self.config.bitrate_bps
+    pub fn stats(&self) -> &AudioStats {
+        &self.shared.stats
     }
 }
 
 impl Drop for AudioHub {
     fn drop(&mut self) {
         // The worker sees it after its current 10 ms read.
-        self.stop.store(true, Ordering::Relaxed);
+        self.shared.stop.store(true, Ordering::Relaxed);
     }
 }
 
-struct Worker {
-    config: AudioConfig,
-    tx: broadcast::Sender<AudioPacket>,
-    running: Arc<Mutex<bool>>,
-    stop: Arc<AtomicBool>,
-    stats: Arc<AudioStats>,
-}
-
-impl Worker {
-    fn run(self) {
+impl Shared {
+    /// The worker thread.
+    fn run(&self) {
         match self.record() {
             Ok(()) => tracing::info!("audio stopped: nobody listens"),
             Err(e) => tracing::warn!(error = %e, "audio stopped"),
@@ -156,7 +139,6 @@ impl Worker {
         // them, so steady state allocates only when the buffer runs dry.
         let mut out = BytesMut::new();
         let mut idle_since = None;
-        let mut seq = 0u64;
         while !self.done(&mut idle_since) {
             capture.read(&mut bytes)?;
             if self.tx.receiver_count() == 0 {
@@ -171,11 +153,9 @@ impl Worker {
             out.resize(MAX_PACKET, 0);
             let n = encoder.encode(&pcm, &mut out)?;
             out.truncate(n);
-            let data = out.split().freeze();
-            seq += 1;
             self.stats.packets.fetch_add(1, Ordering::Relaxed);
             self.stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
-            let _ = self.tx.send(AudioPacket { data, seq });
+            let _ = self.tx.send(out.split().freeze());
         }
         Ok(())
     }

@@ -9,16 +9,13 @@ pub mod capture;
 pub mod encoder;
 pub mod hub;
 
-pub use hub::{AudioHub, AudioPacket};
-
-use std::time::Duration;
+pub use hub::AudioHub;
 
 /// Opus' native rate, which browsers expect.
 pub const SAMPLE_RATE: u32 = 48_000;
 pub const CHANNELS: usize = 2;
-/// One Opus frame: short, as Selkies uses, so a packet waits at most 10 ms for its samples.
-pub const FRAME: Duration = Duration::from_millis(10);
-/// Samples per channel in one frame.
+/// Samples per channel in one 10 ms Opus frame: short, as Selkies uses, so a packet waits at
+/// most 10 ms for its samples.
 pub const FRAME_SAMPLES: usize = 480;
 /// Bytes of interleaved signed 16-bit PCM in one frame.
 pub const FRAME_BYTES: usize = FRAME_SAMPLES * CHANNELS * 2;
@@ -30,15 +27,6 @@ pub struct AudioConfig {
     pub bitrate_bps: u32,
     /// The PulseAudio source to record; `None` is the default sink's monitor.
     pub device: Option<String>,
-}
-
-impl Default for AudioConfig {
-    fn default() -> Self {
-        Self {
-            bitrate_bps: 128_000,
-            device: None,
-        }
-    }
 }
 
 /// Why there is no sound.

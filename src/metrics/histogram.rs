@@ -1,5 +1,5 @@
 //! A latency histogram the media thread can record into without locking or allocating: one
-//! atomic add per bucket, sum and count. `prometheus_client`'s own `Histogram` takes a lock per
+//! atomic add to a bucket and one to the sum (the count is the buckets' total). `prometheus_client`'s own `Histogram` takes a lock per
 //! observation, which the per-frame path must not.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +17,6 @@ pub const LATENCY_BOUNDS: [f64; 14] = [
 pub struct LatencyHistogram {
     buckets: [AtomicU64; LATENCY_BOUNDS.len() + 1],
     sum_ns: AtomicU64,
-    count: AtomicU64,
 }
 
 /// A histogram as `prometheus_client` encodes it: `(upper bound, count in this bucket)`, the
@@ -40,11 +39,10 @@ impl LatencyHistogram {
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
         let ns = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
         self.sum_ns.fetch_add(ns, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The counts now. Read while frames are recorded, the parts may be one frame apart; the
-    /// count is taken as the buckets' total so that the `+Inf` bucket always equals it.
+    /// The counts now; the count is the buckets' total, so the `+Inf` bucket always equals it.
+    /// Read while frames are recorded, the sum may be a frame ahead of the buckets.
     pub fn snapshot(&self) -> HistogramSnapshot {
         let mut total = 0;
         let mut buckets = Vec::with_capacity(LATENCY_BOUNDS.len() + 1);

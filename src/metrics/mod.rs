@@ -3,7 +3,7 @@
 //! Everything exported already exists as atomics where the work happens (the pipeline's
 //! [`Stats`](crate::pipeline::Stats), the input thread's counters, the session counts), so a
 //! scrape takes a [`Snapshot`] of them and writes it out; nothing on the media path does more
-//! per frame than before except the latency histogram's three atomic adds.
+//! per frame than before except the latency histogram's two atomic adds.
 
 pub mod exposition;
 pub mod histogram;

@@ -67,7 +67,7 @@ pub async fn write_audio(
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        let rtp = match packetizer.packetize(Instant::now(), &packet.data, FRAME_SAMPLES as u32) {
+        let rtp = match packetizer.packetize(Instant::now(), &packet, FRAME_SAMPLES as u32) {
             Ok(rtp) => rtp,
             Err(e) => {
                 tracing::debug!(error = %e, "audio packet not packetized");
