@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node --test web/test/
-cargo test --workspace
+cargo test --workspace --no-fail-fast

@@ -6,6 +6,7 @@
 //! `ffi/` crates.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod area;
 pub mod audio;
 pub mod bench;
@@ -22,8 +23,10 @@ pub mod media;
 pub mod metrics;
 pub mod pipeline;
 pub mod probe;
+pub mod procfs;
 pub mod rtc;
 pub mod serve;
 pub mod services;
 pub mod signal;
+pub mod viewer;
 pub mod x11;

@@ -15,8 +15,9 @@ use crate::pipeline::PipelineConfig;
 use crate::rtc::RtcConfig;
 use crate::services::Services;
 use crate::signal::auth::{self, BasicAuth};
-use crate::signal::server::{self, ServerState};
-use crate::signal::{session, tls, turn};
+use crate::signal::server;
+use crate::signal::state::{ServerState, Sessions};
+use crate::signal::{tls, turn};
 use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -217,7 +218,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         rtc,
         auth,
         turn,
-        sessions: session::Sessions::default(),
+        sessions: Sessions::default(),
         metrics: config.enable_metrics_http,
     });
     let addr = SocketAddr::new(config.addr, config.port);

@@ -1,5 +1,6 @@
-//! What a viewer's session can reach besides the signalling: the shared video pipeline and, when
-//! they started, the input drivers. One per server, cloned into every peer.
+//! The bundle of server-wide services a viewer's session reaches: the shared video pipelines and,
+//! when they started, the input drivers, cursor, clipboard, resizer and audio. One per server,
+//! cloned into every viewer. What a viewer may use of it is decided in [`crate::access`].
 
 use std::sync::Arc;
 
@@ -11,15 +12,6 @@ use crate::input::gamepad::GamepadHub;
 use crate::input::service::InputService;
 use crate::media::MediaHub;
 use crate::metrics::Viewers;
-
-/// What a viewer may do, decided by the credentials it logged in with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Watch and control.
-    Control,
-    /// Watch only: keyboard, mouse, gamepad and clipboard input is dropped and counted.
-    ViewOnly,
-}
 
 /// The server-wide services a viewer's peer connection and data channel use.
 #[derive(Clone)]

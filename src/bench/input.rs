@@ -17,7 +17,7 @@ use xcb::x;
 use super::stats::summarize;
 use crate::capture::display::VirtualDisplay;
 use crate::input::protocol::{ButtonMask, PointerEvent, Verb};
-use crate::input::service::{InputService, Role};
+use crate::input::service::InputService;
 
 /// How long the observer may take to see the last event after the last send.
 const DRAIN: Duration = Duration::from_secs(3);
@@ -94,7 +94,7 @@ pub fn run(display: Option<&str>, seconds: f64) -> anyhow::Result<Vec<InputRepor
     };
     let observer = Observer::start(&name)?;
     let service = InputService::start(Some(&name))?;
-    let client = service.client(Role::Control);
+    let client = service.client();
     let window = Duration::from_secs_f64(seconds.max(0.1));
 
     let mut reports = Vec::new();

@@ -4,10 +4,11 @@
 //! Runs in a child process of its own (see [`super`]), so its CPU time and peak RSS are the
 //! pipeline's and nobody else's. It must not paint or start X servers: the parent does that.
 
-use super::cpu::{self, Task};
 use super::report::Report;
 use super::stats::{summarize, Summary};
-use super::{rss, Mode};
+use super::Mode;
+use crate::procfs::{self, Task};
+
 use crate::encode::{Codec, EncoderSettings};
 use crate::pipeline::{EncodedFrame, Pipeline, PipelineConfig};
 use anyhow::{bail, Context};
@@ -86,7 +87,7 @@ struct Snapshot {
 /// # Errors
 /// When the pipeline cannot start, stops, or produces no frame in the window.
 pub fn run(spec: &Spec) -> anyhow::Result<Report> {
-    let hz = cpu::ticks_per_second();
+    let hz = procfs::ticks_per_second();
     let pipeline = Pipeline::start(PipelineConfig {
         display: Some(spec.display.clone()),
         fps: spec.fps,
@@ -164,7 +165,7 @@ pub fn run(spec: &Spec) -> anyhow::Result<Report> {
     }
     let end = snapshot();
     // Before anything else is opened or freed, so the peak is the pipeline's.
-    let peak_rss = rss::peak_rss_bytes().unwrap_or(0);
+    let peak_rss = procfs::peak_rss_bytes().unwrap_or(0);
     drop(pipeline);
     let _ = receiver.join();
 

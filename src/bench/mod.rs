@@ -12,14 +12,12 @@
 //! command line and that orchestration; it must not touch the pipeline's internals, only what
 //! [`crate::pipeline`] exposes to any viewer.
 
-pub mod cpu;
 pub mod glass;
 pub mod input;
 pub mod measure;
 pub mod peers;
 pub mod plot;
 pub mod report;
-pub mod rss;
 pub mod stamp;
 pub mod stats;
 
@@ -29,8 +27,8 @@ use crate::capture::XshmCapture;
 use crate::config::parse_size;
 use crate::encode::{Codec, EncoderKind, EncoderSettings, RateControlChoice};
 use crate::pipeline::{BITRATE_KBPS_RANGE, FPS_RANGE};
+use crate::procfs::{self, Task};
 use anyhow::{bail, ensure, Context};
-use cpu::Task;
 use report::Report;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -510,7 +508,7 @@ fn content_label(content: Option<Content>) -> &'static str {
 fn painter_thread() -> anyhow::Result<Task> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
-        if let [tid] = cpu::threads_named("animate")[..] {
+        if let [tid] = procfs::threads_named("animate")[..] {
             return Ok(Task::Thread {
                 pid: std::process::id(),
                 tid,

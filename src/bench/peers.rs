@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::cpu::{self, Task};
 use super::report::Report;
+use crate::procfs::{self, Task};
 
 /// pixelflux's harness, run with `python3`.
 const PIXELFLUX_SCRIPT: &str = include_str!("../../scripts/peers/pixelflux_bench.py");
@@ -169,7 +169,7 @@ fn measure_process(
     job: &Job,
     buffers: impl Fn() -> Vec<(Instant, u64)>,
 ) -> anyhow::Result<PeerReport> {
-    let hz = cpu::ticks_per_second();
+    let hz = procfs::ticks_per_second();
     std::thread::sleep(job.warmup);
     anyhow::ensure!(
         !buffers().is_empty(),

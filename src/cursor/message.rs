@@ -3,9 +3,8 @@
 
 use std::collections::HashSet;
 
-use serde_json::json;
-
 use super::CursorShape;
+use crate::viewer::message::{CursorData, Hotspot, ServerMessage};
 
 /// Most shapes remembered per viewer; past it the set is cleared and PNGs are sent again, which
 /// the client's own bounded cache expects.
@@ -18,26 +17,25 @@ pub struct CursorMessages {
 }
 
 impl CursorMessages {
-    /// The `data` of a `cursor` message for `shape` (Selkies 1.x fields plus 2.x's `width`,
-    /// `height`, `hotx`, `hoty`).
-    pub fn data(&mut self, shape: &CursorShape) -> serde_json::Value {
+    /// The `cursor` message for `shape`.
+    pub fn message(&mut self, shape: &CursorShape) -> ServerMessage {
         if self.sent.len() >= MAX_REMEMBERED {
             self.sent.clear();
         }
         let first = self.sent.insert(shape.handle);
-        let mut data = json!({
-            "handle": shape.handle,
-            "override": null,
-            "hotspot": { "x": shape.xhot, "y": shape.yhot },
-            "hotx": shape.xhot,
-            "hoty": shape.yhot,
-            "width": shape.width,
-            "height": shape.height,
-        });
-        if first {
-            data["curdata"] = json!(shape.png_base64);
-        }
-        data
+        ServerMessage::Cursor(CursorData {
+            handle: shape.handle,
+            override_name: None,
+            hotspot: Hotspot {
+                x: shape.xhot,
+                y: shape.yhot,
+            },
+            hotx: shape.xhot,
+            hoty: shape.yhot,
+            width: shape.width,
+            height: shape.height,
+            curdata: first.then(|| shape.png_base64.clone()),
+        })
     }
 }
 
@@ -56,15 +54,21 @@ mod tests {
         }
     }
 
+    fn data(m: ServerMessage) -> CursorData {
+        match m {
+            ServerMessage::Cursor(d) => d,
+            other => panic!("not a cursor message: {other:?}"),
+        }
+    }
+
     #[test]
     fn png_once_then_handle_only() {
         let mut m = CursorMessages::default();
-        let first = m.data(&shape(7));
-        assert_eq!(first["curdata"], "iVBORw0KGgo=");
-        assert_eq!(first["hotspot"]["x"], 3);
-        assert_eq!(first["handle"], 7);
-        let again = m.data(&shape(7));
-        assert!(again.get("curdata").is_none());
-        assert!(m.data(&shape(8)).get("curdata").is_some());
+        let first = data(m.message(&shape(7)));
+        assert_eq!(first.curdata.as_deref(), Some("iVBORw0KGgo="));
+        assert_eq!(first.hotspot, Hotspot { x: 3, y: 4 });
+        assert_eq!(first.handle, 7);
+        assert_eq!(data(m.message(&shape(7))).curdata, None);
+        assert!(data(m.message(&shape(8))).curdata.is_some());
     }
 }

@@ -177,11 +177,13 @@ impl X264Encoder {
         loop {
             let info = self
                 .inner
-                .encode_hinted(
+                .encode(
                     &pic,
-                    force,
-                    plan.map_or(qp, |p| Some(p.qp)),
-                    unchanged,
+                    sys::FrameOptions {
+                        force_idr: force,
+                        qp: plan.map_or(qp, |p| Some(p.qp)),
+                        unchanged,
+                    },
                     |bytes| out.extend_from_slice(bytes),
                 )
                 .map_err(|e| EncodeError::Encode {

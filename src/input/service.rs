@@ -3,8 +3,7 @@
 //!
 //! Keys are released when the client sends `kr` (it does on blur), when it disconnects (its
 //! [`ClientInput`] is dropped), when its `kh` heartbeat omits them, and when a client that sent
-//! heartbeats stops sending them for [`HEARTBEAT_TIMEOUT`]. A view-only client's input is dropped
-//! and counted. A dedicated thread, not a task: XTEST calls block on the socket and the modifier
+//! heartbeats stops sending them for [`HEARTBEAT_TIMEOUT`]. A dedicated thread, not a task: XTEST calls block on the socket and the modifier
 //! query is a round trip, and a key press should never wait behind the async runtime.
 
 use std::collections::HashMap;
@@ -20,7 +19,6 @@ use super::keymap::char_keysym;
 use super::pointer::{PointerAction, PointerState};
 use super::protocol::{Category, Verb};
 use super::xtest::XTest;
-pub use crate::services::Role;
 
 /// Keys of a client that sent `kh` heartbeats are released this long after the last one
 /// (Selkies 2.x uses 2 s; its client beats every 100 ms).
@@ -29,17 +27,6 @@ pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Latency samples kept for the benchmark (the newest win).
 const LATENCY_SAMPLES: usize = 65_536;
 
-impl Role {
-    /// Whether this role may send verbs of `category`.
-    pub fn allows(self, category: Category) -> bool {
-        match self {
-            Role::Control => true,
-            // A viewer must not steer the desktop, nor the stream every other viewer shares.
-            Role::ViewOnly => matches!(category, Category::Stats | Category::Control),
-        }
-    }
-}
-
 /// Counters of the input thread.
 #[derive(Debug, Default)]
 pub struct InputStats {
@@ -47,7 +34,8 @@ pub struct InputStats {
     pub injected: AtomicU64,
     /// Verbs that failed in the X server (logged).
     pub failed: AtomicU64,
-    /// Input verbs dropped because the client is view-only.
+    /// Input verbs dropped because the viewer's role does not allow them (counted by the viewer's
+    /// router, which decides access).
     pub denied: AtomicU64,
     /// Keys released because a client vanished, stopped its heartbeat, or left them out of one.
     pub released_stuck: AtomicU64,
@@ -121,10 +109,9 @@ impl InputService {
     }
 
     /// A new client's input endpoint.
-    pub fn client(&self, role: Role) -> ClientInput {
+    pub fn client(&self) -> ClientInput {
         ClientInput {
             id: self.next_client.fetch_add(1, Ordering::Relaxed),
-            role,
             tx: self.tx.clone(),
             stats: Arc::clone(&self.stats),
         }
@@ -138,21 +125,16 @@ impl InputService {
 /// One client's way into the input thread. Dropping it releases everything the client holds.
 pub struct ClientInput {
     id: u64,
-    role: Role,
     tx: mpsc::Sender<Command>,
     stats: Arc<InputStats>,
 }
 
 impl ClientInput {
-    /// Queues a keyboard or pointer verb for injection; `false` when the role forbids it (it is
-    /// counted) or the verb is not keyboard/pointer input.
+    /// Queues a keyboard or pointer verb for injection; `false` when the verb is not
+    /// keyboard/pointer input or the thread has stopped. Access was decided before
+    /// ([`crate::viewer::route`]).
     pub fn send(&self, verb: Verb, received: Instant) -> bool {
-        let category = verb.category();
-        if !matches!(category, Category::Keyboard | Category::Mouse) {
-            return false;
-        }
-        if !self.role.allows(category) {
-            self.stats.denied.fetch_add(1, Ordering::Relaxed);
+        if !matches!(verb.category(), Category::Keyboard | Category::Mouse) {
             return false;
         }
         self.tx
@@ -164,8 +146,9 @@ impl ClientInput {
             .is_ok()
     }
 
-    pub fn role(&self) -> Role {
-        self.role
+    /// Counts a verb the viewer's role did not allow.
+    pub fn count_denied(&self) {
+        self.stats.denied.fetch_add(1, Ordering::Relaxed);
     }
 }
 

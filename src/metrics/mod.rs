@@ -4,6 +4,9 @@
 //! [`Stats`](crate::pipeline::Stats), the input thread's counters, the session counts), so a
 //! scrape takes a [`Snapshot`] of them and writes it out; nothing on the media path does more
 //! per frame than before except the latency histogram's two atomic adds.
+//!
+//! A leaf: others write into its types ([`Viewers`], the histogram) and the server gathers a
+//! [`Snapshot`] (`signal::state`); nothing here reaches back into the services it describes.
 
 pub mod exposition;
 pub mod histogram;
@@ -12,11 +15,8 @@ pub mod viewers;
 pub use exposition::render;
 pub use viewers::{ViewerHandle, ViewerReport, Viewers};
 
-use crate::bench::{cpu, rss};
-use crate::services::Services;
+use crate::procfs;
 use histogram::HistogramSnapshot;
-use std::sync::atomic::Ordering;
-use std::sync::OnceLock;
 
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -74,70 +74,15 @@ pub struct Snapshot {
     pub process: ProcessSnapshot,
 }
 
-impl Snapshot {
-    /// Reads the server's counters now.
-    pub fn gather(services: &Services, sessions: &crate::signal::session::Sessions) -> Self {
-        let pipelines = services
-            .media
-            .running()
-            .into_iter()
-            .map(|p| {
-                let s = p.stats();
-                PipelineSnapshot {
-                    codec: p.codec().to_string(),
-                    encoder: s.encoder_name(),
-                    frames_encoded: s.frames_encoded.load(Ordering::Relaxed),
-                    frames_unchanged: s.frames_unchanged.load(Ordering::Relaxed),
-                    ticks_missed: s.frames_skipped.load(Ordering::Relaxed),
-                    keyframes: s.keyframes.load(Ordering::Relaxed),
-                    paint_overs: s.paint_overs.load(Ordering::Relaxed),
-                    bytes: s.bytes.load(Ordering::Relaxed),
-                    width: s.width.load(Ordering::Relaxed),
-                    height: s.height.load(Ordering::Relaxed),
-                    reads_framebuffer: s.reads_framebuffer.load(Ordering::Relaxed),
-                    latency: s.latency.snapshot(),
-                }
-            })
-            .collect();
-        let input = services.input.as_ref().map(|i| {
-            let s = i.stats();
-            InputSnapshot {
-                injected: s.injected.load(Ordering::Relaxed),
-                failed: s.failed.load(Ordering::Relaxed),
-                denied: s.denied.load(Ordering::Relaxed),
-                keys_released: s.released_stuck.load(Ordering::Relaxed),
-            }
-        });
-        let audio = services.audio.as_ref().map(|a| AudioSnapshot {
-            packets: a.stats().packets.load(Ordering::Relaxed),
-            bytes: a.stats().bytes.load(Ordering::Relaxed),
-        });
-        Self {
-            viewers_connected: sessions.active.load(Ordering::Relaxed),
-            sessions_rejected: sessions.rejected.load(Ordering::Relaxed),
-            messages_rejected: services.viewers.rejected_messages(),
-            pipelines,
-            input,
-            audio,
-            viewers: services.viewers.reports(),
-            process: process(),
+impl ProcessSnapshot {
+    /// This process's CPU time and resident memory now.
+    pub fn now() -> Self {
+        let cpu_seconds = procfs::Task::Process(std::process::id())
+            .cpu_time(procfs::ticks_per_second())
+            .map(|d| d.as_secs_f64());
+        ProcessSnapshot {
+            cpu_seconds,
+            resident_bytes: procfs::rss_bytes(),
         }
-    }
-}
-
-fn process() -> ProcessSnapshot {
-    // `getconf` is a process to spawn: once is enough.
-    static TICKS: OnceLock<u64> = OnceLock::new();
-    let ticks = *TICKS.get_or_init(cpu::ticks_per_second);
-    let cpu_seconds = cpu::Task::Process(std::process::id())
-        .cpu_time(ticks)
-        .map(|d| d.as_secs_f64());
-    let resident_bytes = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| rss::status_kib(&status, "VmRSS"))
-        .map(|kib| kib * 1024);
-    ProcessSnapshot {
-        cpu_seconds,
-        resident_bytes,
     }
 }

@@ -7,7 +7,6 @@
 
 pub mod audio;
 pub mod channel;
-pub mod clipboard;
 pub mod delay;
 pub mod keyframe;
 pub mod negotiate;

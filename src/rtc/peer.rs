@@ -13,11 +13,11 @@ use super::{
     channel, codec_parameters, configuration, interceptors, media_engine, negotiate, payload_type,
     rtp_codec, settings, RtcConfig, RtcError,
 };
+use crate::audio::AudioHub;
 use crate::encode::Codec;
-use crate::input::service::Role;
 use crate::media::MediaHub;
 use crate::pipeline::{Control, EncodedFrame, PipelineHandle};
-use crate::services::Services;
+use crate::viewer::{transport, Viewer};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
@@ -120,22 +120,27 @@ pub struct Peer {
     tasks: Vec<JoinHandle<()>>,
     hub: Arc<MediaHub>,
     negotiated: watch::Sender<Option<Negotiated>>,
+    /// The answer's pipeline alone, for the viewer (which needs no RTP details).
+    pipeline: watch::Sender<Option<PipelineHandle>>,
+    /// The `input` data channel, until [`Peer::serve_channel`] hands it to its viewer.
+    channel: Option<Arc<dyn DataChannel>>,
     /// The answer's payload type for Opus; stays `None` when it declined audio.
     audio_payload_type: watch::Sender<Option<u8>>,
 }
 
 impl Peer {
-    /// Builds the connection with its track and data channel, and returns it with the offer SDP.
+    /// Builds the connection with a video track for `media`'s codecs, an audio track when
+    /// `audio` is given, and the data channel; returns it with the offer SDP.
     ///
     /// # Errors
     /// [`RtcError`] when webrtc-rs refuses the setup (e.g. no usable network interface).
     pub async fn offer(
         config: &RtcConfig,
-        services: &Services,
-        role: Role,
+        media: &Arc<MediaHub>,
+        audio: Option<&Arc<AudioHub>>,
         peer_id: &str,
     ) -> Result<(Peer, String), RtcError> {
-        let hub = Arc::clone(&services.media);
+        let hub = Arc::clone(media);
         let codecs = hub.codecs().to_vec();
         let Some(&primary) = codecs.first() else {
             return Err(RtcError::NoCodec {
@@ -148,7 +153,7 @@ impl Peer {
             events: events_tx,
             connected: connected_tx,
         });
-        let mut engine = media_engine(&codecs, services.audio.is_some())?;
+        let mut engine = media_engine(&codecs, audio.is_some())?;
         let registry = interceptors(&mut engine)?;
         let pc = PeerConnectionBuilder::new()
             .with_configuration(configuration(config))
@@ -186,7 +191,7 @@ impl Peer {
         }
         let (audio_payload_type, audio_payload_type_rx) = watch::channel(None);
         let mut audio_tasks = Vec::new();
-        if let Some(audio) = &services.audio {
+        if let Some(audio) = audio {
             let ssrc = rand::random::<u32>();
             let track = local_track(
                 format!("audio-{peer_id}"),
@@ -231,16 +236,9 @@ impl Peer {
             tokio::spawn(write_video(
                 track,
                 ssrc,
-                negotiated_rx.clone(),
+                negotiated_rx,
                 connected,
                 DelayLine::new(config.inject_delay),
-            )),
-            tokio::spawn(channel::serve(
-                dc,
-                services.clone(),
-                role,
-                peer_id.to_owned(),
-                negotiated_rx,
             )),
         ];
         tasks.extend(audio_tasks);
@@ -251,10 +249,28 @@ impl Peer {
                 tasks,
                 hub,
                 negotiated,
+                pipeline: watch::channel(None).0,
+                channel: Some(dc),
                 audio_payload_type,
             },
             sdp,
         ))
+    }
+
+    /// The pipeline this viewer watches, once the answer chose it.
+    pub fn pipeline(&self) -> watch::Receiver<Option<PipelineHandle>> {
+        self.pipeline.subscribe()
+    }
+
+    /// Runs `viewer` on this peer's data channel until it closes (or the peer does).
+    pub fn serve_channel(&mut self, viewer: Viewer, peer_id: String) {
+        let Some(dc) = self.channel.take() else {
+            tracing::warn!(peer = %peer_id, "data channel already served");
+            return;
+        };
+        self.tasks.push(tokio::spawn(async move {
+            transport::serve(viewer, channel::Channel(dc), &peer_id).await;
+        }));
     }
 
     /// Applies the browser's answer and joins the pipeline of the first codec in it that starts
@@ -298,6 +314,7 @@ impl Peer {
             match started {
                 Ok(media) => {
                     tracing::info!(%codec, payload_type, encoder = %media.stats().encoder_name(), "codec negotiated");
+                    self.pipeline.send_replace(Some(media.clone()));
                     self.negotiated.send_replace(Some(Negotiated {
                         media,
                         payload_type,

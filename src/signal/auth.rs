@@ -2,7 +2,7 @@
 //!
 //! Pure: the server passes the `Authorization` header value and acts on the answer.
 
-use crate::services::Role;
+use crate::access::Role;
 use base64::Engine as _;
 use rand::RngExt as _;
 

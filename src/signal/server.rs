@@ -6,10 +6,10 @@
 //! everything but `/health`. This module must not touch media: it hands upgraded sockets to
 //! [`super::session`].
 
-use super::{assets, auth::BasicAuth, session, turn};
+use super::state::ServerState;
+use super::{assets, session, turn};
+use crate::access::Role as Access;
 use crate::metrics;
-use crate::rtc::RtcConfig;
-use crate::services::{Role as Access, Services};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -24,18 +24,6 @@ use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
-
-/// Shared by every connection.
-pub struct ServerState {
-    pub services: Services,
-    pub rtc: RtcConfig,
-    pub auth: Option<BasicAuth>,
-    /// Everything `/turn` needs except the time, which is taken per request.
-    pub turn: turn::TurnConfig,
-    pub sessions: session::Sessions,
-    /// Serve `/metrics` (behind the same auth as the page).
-    pub metrics: bool,
-}
 
 type Body = Full<Bytes>;
 
@@ -155,8 +143,7 @@ fn route(req: Request<Incoming>, state: Arc<ServerState>, remote: SocketAddr) ->
         };
     }
     if state.metrics && path.trim_end_matches('/').ends_with("/metrics") {
-        let snapshot = metrics::Snapshot::gather(&state.services, &state.sessions);
-        return match metrics::render(snapshot) {
+        return match metrics::render(state.snapshot()) {
             Ok(text) => respond(StatusCode::OK, metrics::CONTENT_TYPE, text),
             Err(e) => {
                 tracing::error!(error = %e, "cannot write /metrics");

@@ -5,13 +5,13 @@
 //! only; other viewers and the media pipeline are untouched.
 
 use super::protocol::{Action, Candidate, PeerRole, ServerMessage, SignalSession};
-use super::server::ServerState;
-use crate::input::service::Role;
+use super::state::ServerState;
+use crate::access::Role;
 use crate::rtc::peer::{Peer, PeerEvent};
 use crate::rtc::RtcError;
+use crate::viewer::Viewer;
 use futures::{SinkExt, StreamExt};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -19,21 +19,6 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument as _;
-
-/// Live session counters.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    next_id: AtomicU64,
-    pub active: AtomicU64,
-    pub rejected: AtomicU64,
-}
-
-struct ActiveGuard<'a>(&'a Sessions);
-impl Drop for ActiveGuard<'_> {
-    fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 async fn next_peer_event(peer: &mut Option<Peer>) -> Option<PeerEvent> {
     match peer {
@@ -53,9 +38,7 @@ pub async fn run<S>(ws: WebSocketStream<S>, state: Arc<ServerState>, remote: Soc
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let id = state.sessions.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    state.sessions.active.fetch_add(1, Ordering::Relaxed);
-    let _guard = ActiveGuard(&state.sessions);
+    let (id, _active) = state.sessions.open();
     // Instrument, not `span.enter()`: an entered guard held across awaits would tag whatever
     // else runs on this worker thread with this session's span.
     let span = tracing::info_span!("session", id, %remote, ?role);
@@ -106,7 +89,7 @@ where
         }
     };
     if let Some(reason) = end_reason {
-        state.sessions.rejected.fetch_add(1, Ordering::Relaxed);
+        state.sessions.reject();
         tracing::warn!(%reason, "closing session: protocol error");
         let _ = ws
             .send(Message::text(ServerMessage::Error(&reason).to_text()))
@@ -152,11 +135,16 @@ async fn act<S: AsyncRead + AsyncWrite + Unpin>(
                 return Outcome::End(r);
             }
             if PeerRole::from_uid(&uid) == PeerRole::Audio {
-                // Selkies' client opens a second socket for audio; until audio exists, it idles.
+                // Selkies 1.x's client opens a second socket for audio; our sound rides the
+                // video peer connection, so this one idles.
                 return Outcome::Continue;
             }
-            match Peer::offer(&state.rtc, &state.services, role, &format!("{id}")).await {
-                Ok((p, sdp)) => {
+            let services = &state.services;
+            let name = id.to_string();
+            match Peer::offer(&state.rtc, &services.media, services.audio.as_ref(), &name).await {
+                Ok((mut p, sdp)) => {
+                    let viewer = Viewer::new(services, role, &name, p.pipeline());
+                    p.serve_channel(viewer, name);
                     *peer = Some(p);
                     let out = send(ws, ServerMessage::Offer(&sdp).to_text()).await;
                     signal.offer_sent();

@@ -27,7 +27,6 @@
 //! open device (the copy reads raw records but has no ioctls). Set `SELKIES_INTERPOSER_LOG=1` to
 //! log to stderr why an open failed.
 
-#![warn(clippy::undocumented_unsafe_blocks)]
 // Unit tests leave out `exports`, the only caller of some hooks.
 #![cfg_attr(test, allow(dead_code))]
 

@@ -144,6 +144,7 @@ mod tests {
         let seg = ShmSegment::new(8192).expect("shm available on Linux test hosts");
         let id = seg.id() as i32;
         drop(seg);
+        // SAFETY: shmid_ds is plain integers, for which all zeroes is a valid value.
         let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
         // SAFETY: querying a (removed) id with a valid out-buffer; EINVAL is the expected answer.
         let rc = unsafe { libc::shmctl(id, libc::IPC_STAT, &mut ds) };

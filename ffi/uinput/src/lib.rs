@@ -128,9 +128,8 @@ impl Device {
             return Err(io::Error::from_raw_os_error(-fd));
         }
         // SAFETY: the shim returned a freshly opened fd that nothing else owns.
-        Ok(Device {
-            file: Some(unsafe { File::from_raw_fd(fd) }),
-        })
+        let file = unsafe { File::from_raw_fd(fd) };
+        Ok(Device { file: Some(file) })
     }
 
     /// Writes whole `struct input_event` records (see [`event_size`]), ending with `SYN_REPORT`.

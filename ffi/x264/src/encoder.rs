@@ -26,6 +26,34 @@ pub struct Picture<'a> {
     pub pts: i64,
 }
 
+/// How to code one frame; the default lets x264's rate control decide everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameOptions<'a> {
+    /// Make this frame an IDR with SPS/PPS in front (the caller decides when to send keyframes).
+    pub force_idr: bool,
+    /// Code this frame at this quantiser (lower is better; clamped to 1 up to the top of
+    /// [`crate::CQP_RANGE`], past H.264's 51 into x264's coarser quantisation) instead of what
+    /// rate control would pick: a high-quality refresh of a screen that stopped changing under
+    /// CBR, whose rate control counts its bits and resumes afterwards.
+    pub qp: Option<u8>,
+    /// One byte per macroblock in raster order ([`Encoder::macroblocks`]), `1` where the
+    /// picture is the same as the last one encoded and `0` elsewhere (x264's
+    /// `X264_MBINFO_CONSTANT`). x264 codes those as skipped without analysing them (unless the
+    /// reference there is of lower quality than this frame asks for). A wrong flag leaves a
+    /// stale block on screen until it changes again, so the caller must know.
+    pub unchanged: Option<&'a [u8]>,
+}
+
+impl FrameOptions<'_> {
+    /// Rate control decides; an IDR when `force_idr`.
+    pub fn keyframe(force_idr: bool) -> Self {
+        FrameOptions {
+            force_idr,
+            ..FrameOptions::default()
+        }
+    }
+}
+
 /// What `encode` appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameInfo {
@@ -102,58 +130,7 @@ impl Encoder {
         })
     }
 
-    /// Encodes one picture and appends the Annex-B bytes of all its NAL units to
-    /// `out` (never cleared; no allocation when `out` has room). `force_idr` makes
-    /// this frame an IDR with SPS/PPS in front. `Ok(None)` when x264 emitted
-    /// nothing, which these low-latency settings should not do.
-    ///
-    /// # Errors
-    /// [`Error::BadStride`] / [`Error::PlaneTooSmall`] when the planes do not hold a
-    /// picture of the opened size (nothing reaches x264 then); [`Error::Encode`]
-    /// when x264 fails.
-    pub fn encode(
-        &mut self,
-        pic: &Picture<'_>,
-        force_idr: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<Option<FrameInfo>, Error> {
-        self.encode_into(pic, force_idr, |bytes| out.extend_from_slice(bytes))
-    }
-
-    /// As [`Encoder::encode`], but hands the access unit to `sink` (called once, only when x264
-    /// emitted bytes), so a caller with its own buffer type (e.g. `bytes::BytesMut`) copies it
-    /// once, straight from x264's memory.
-    ///
-    /// # Errors
-    /// As [`Encoder::encode`].
-    pub fn encode_into(
-        &mut self,
-        pic: &Picture<'_>,
-        force_idr: bool,
-        sink: impl FnOnce(&[u8]),
-    ) -> Result<Option<FrameInfo>, Error> {
-        self.encode_into_at(pic, force_idr, None, sink)
-    }
-
-    /// As [`Encoder::encode_into`], with this one frame at quantiser `qp` (lower is better;
-    /// clamped to 1 up to the top of [`crate::CQP_RANGE`], past H.264's 51 into x264's coarser
-    /// quantisation) instead of what x264's rate control would pick: a high-quality refresh of
-    /// a screen that stopped changing under CBR, whose rate control counts its bits and resumes
-    /// on the next frame; or the caller's rate control in constant-QP mode.
-    ///
-    /// # Errors
-    /// As [`Encoder::encode`].
-    pub fn encode_into_at(
-        &mut self,
-        pic: &Picture<'_>,
-        force_idr: bool,
-        qp: Option<u8>,
-        sink: impl FnOnce(&[u8]),
-    ) -> Result<Option<FrameInfo>, Error> {
-        self.encode_hinted(pic, force_idr, qp, None, sink)
-    }
-
-    /// Macroblocks in the opened picture size: the length [`Encoder::encode_hinted`] wants.
+    /// Macroblocks in the opened picture size: the length [`FrameOptions::unchanged`] wants.
     pub fn macroblocks(&self) -> (usize, usize) {
         (
             (self.params.width as usize).div_ceil(16),
@@ -161,22 +138,27 @@ impl Encoder {
         )
     }
 
-    /// As [`Encoder::encode_into_at`], with `unchanged`: one byte per macroblock in raster
-    /// order ([`Encoder::macroblocks`]), `1` where the picture is the same as the last one
-    /// encoded and `0` elsewhere (x264's `X264_MBINFO_CONSTANT`). x264 codes those as skipped without analysing them (unless the reference there
-    /// is of lower quality than this frame asks for). A wrong flag leaves a stale block on
-    /// screen until it changes again, so the caller must know.
+    /// Encodes one picture and hands the Annex-B bytes of all its NAL units to `sink` (called
+    /// once, only when x264 emitted bytes), so the caller copies the access unit once, straight
+    /// from x264's memory, into its own buffer type. `Ok(None)` when x264 emitted nothing, which
+    /// these low-latency settings should not do. `options` asks for an IDR, a fixed quantiser
+    /// or macroblock skip hints for this one frame.
     ///
     /// # Errors
-    /// As [`Encoder::encode`]; [`Error::InvalidParams`] when `unchanged` has the wrong length.
-    pub fn encode_hinted(
+    /// [`Error::BadStride`] / [`Error::PlaneTooSmall`] when the planes do not hold a
+    /// picture of the opened size (nothing reaches x264 then); [`Error::InvalidParams`] when
+    /// [`FrameOptions::unchanged`] has the wrong length; [`Error::Encode`] when x264 fails.
+    pub fn encode(
         &mut self,
         pic: &Picture<'_>,
-        force_idr: bool,
-        qp: Option<u8>,
-        unchanged: Option<&[u8]>,
+        options: FrameOptions<'_>,
         sink: impl FnOnce(&[u8]),
     ) -> Result<Option<FrameInfo>, Error> {
+        let FrameOptions {
+            force_idr,
+            qp,
+            unchanged,
+        } = options;
         let (stride_y, stride_uv) = self.check_planes(pic)?;
         let (mbw, mbh) = self.macroblocks();
         if let Some(flags) = unchanged {
@@ -341,7 +323,11 @@ mod tests {
             let mut out = Vec::new();
             let pts = first_pts + i as i64;
             let info = enc
-                .encode(&img.picture(pts), force.contains(&i), &mut out)
+                .encode(
+                    &img.picture(pts),
+                    FrameOptions::keyframe(force.contains(&i)),
+                    |b| out.extend_from_slice(b),
+                )
                 .expect("encode")
                 .expect("zero-latency settings emit every frame at once");
             assert_eq!(info.bytes, out.len());
@@ -394,7 +380,11 @@ mod tests {
             let pic = I420::moving(320, 240, t);
             let mut out = Vec::new();
             let qp = (t == 8).then_some(45);
-            enc.encode_into_at(&pic.picture(t as i64), false, qp, |b| {
+            let options = FrameOptions {
+                qp,
+                ..FrameOptions::default()
+            };
+            enc.encode(&pic.picture(t as i64), options, |b| {
                 out.extend_from_slice(b)
             })
             .expect("encode");
@@ -421,7 +411,11 @@ mod tests {
                 _ => Some(*crate::CQP_RANGE.end()),
             };
             let mut out = Vec::new();
-            enc.encode_into_at(&pic.picture(t as i64), false, qp, |b| {
+            let options = FrameOptions {
+                qp,
+                ..FrameOptions::default()
+            };
+            enc.encode(&pic.picture(t as i64), options, |b| {
                 out.extend_from_slice(b)
             })
             .expect("encode");
@@ -501,7 +495,9 @@ mod tests {
         out.extend_from_slice(b"prefix");
         let before = out.as_ptr();
         let info = enc
-            .encode(&img.picture(0), false, &mut out)
+            .encode(&img.picture(0), FrameOptions::keyframe(false), |b| {
+                out.extend_from_slice(b)
+            })
             .expect("encode")
             .expect("a frame");
         assert_eq!(&out[..6], b"prefix");
@@ -624,29 +620,36 @@ mod tests {
             ..img.picture(0)
         };
         assert!(matches!(
-            enc.encode(&short_y, false, &mut out),
+            enc.encode(&short_y, FrameOptions::keyframe(false), |b| out
+                .extend_from_slice(b)),
             Err(Error::PlaneTooSmall { plane: "Y", .. })
         ));
         assert!(matches!(
-            enc.encode(&short_v, false, &mut out),
+            enc.encode(&short_v, FrameOptions::keyframe(false), |b| out
+                .extend_from_slice(b)),
             Err(Error::PlaneTooSmall { plane: "V", .. })
         ));
         assert!(matches!(
-            enc.encode(&narrow, false, &mut out),
+            enc.encode(&narrow, FrameOptions::keyframe(false), |b| out
+                .extend_from_slice(b)),
             Err(Error::BadStride { plane: "Y", .. })
         ));
         assert!(matches!(
-            enc.encode(&narrow_uv, false, &mut out),
+            enc.encode(&narrow_uv, FrameOptions::keyframe(false), |b| out
+                .extend_from_slice(b)),
             Err(Error::BadStride { plane: "U", .. })
         ));
         assert!(matches!(
-            enc.encode(&wide, false, &mut out),
+            enc.encode(&wide, FrameOptions::keyframe(false), |b| out
+                .extend_from_slice(b)),
             Err(Error::PlaneTooSmall { plane: "Y", .. })
         ));
         assert!(out.is_empty());
         // Refused pictures leave the encoder usable; its first frame is still the IDR.
         let info = enc
-            .encode(&img.picture(0), false, &mut out)
+            .encode(&img.picture(0), FrameOptions::keyframe(false), |b| {
+                out.extend_from_slice(b)
+            })
             .expect("encode");
         assert!(info.is_some_and(|f| f.keyframe));
     }
@@ -667,7 +670,11 @@ mod tests {
             pts: 0,
         };
         let mut out = Vec::new();
-        assert!(enc.encode(&pic, false, &mut out).expect("encode").is_some());
+        assert!(enc
+            .encode(&pic, FrameOptions::keyframe(false), |b| out
+                .extend_from_slice(b))
+            .expect("encode")
+            .is_some());
     }
 
     #[test]

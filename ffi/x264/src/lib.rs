@@ -34,23 +34,19 @@
 //! match the requested bitrate at the new rate without restarting the stream.
 //!
 //! ```
-//! use selkies_x264::{Encoder, Params, Picture};
+//! use selkies_x264::{Encoder, FrameOptions, Params, Picture};
 //!
 //! let params = Params { width: 320, height: 240, ..Params::default() };
 //! let mut encoder = Encoder::open(&params)?;
 //! let (y, u, v) = (vec![16u8; 320 * 240], vec![128u8; 160 * 120], vec![128u8; 160 * 120]);
 //! let pic = Picture { y: &y, u: &u, v: &v, stride_y: 320, stride_uv: 160, pts: 0 };
 //! let mut out = Vec::with_capacity(64 * 1024);
-//! let info = encoder.encode(&pic, false, &mut out)?;
+//! let info = encoder.encode(&pic, FrameOptions::default(), |b| out.extend_from_slice(b))?;
 //! assert!(info.is_some_and(|f| f.keyframe));
 //! # Ok::<(), selkies_x264::Error>(())
 //! ```
 
-#![warn(
-    missing_docs,
-    clippy::undocumented_unsafe_blocks,
-    clippy::missing_errors_doc
-)]
+#![warn(missing_docs, clippy::missing_errors_doc)]
 
 mod encoder;
 mod params;
@@ -58,7 +54,7 @@ mod sys;
 #[cfg(test)]
 mod test_support;
 
-pub use encoder::{Encoder, FrameInfo, Picture};
+pub use encoder::{Encoder, FrameInfo, FrameOptions, Picture};
 pub use params::{Params, Profile, CQP_RANGE};
 
 /// Everything that can go wrong opening or driving the encoder.

@@ -58,7 +58,7 @@ pub struct Params {
     pub intra_refresh: bool,
     /// `None`: x264's own CBR, from `bitrate_kbps` and `vbv_frames`. `Some(qp)`, in
     /// [`CQP_RANGE`]: x264 runs at constant QP and the caller does rate control, passing each
-    /// frame's QP to [`crate::Encoder::encode_hinted`] (frames without one get this QP). x264
+    /// frame's QP to [`crate::FrameOptions::qp`] (frames without one get this QP). x264
     /// then neither analyses a low-resolution copy of each frame nor honours the bitrate, and
     /// clips every QP to [`CQP_RANGE`].
     pub constant_qp: Option<u8>,

@@ -13,9 +13,10 @@
 pub mod analyse;
 pub mod server;
 
-use super::cpu::{self, Task};
 use super::stamp::{self, StampPainter};
-use super::{rss, BenchArgs, Mode, Stage, Target};
+use super::{BenchArgs, Mode, Stage, Target};
+use crate::procfs::{self, Task};
+
 use crate::browser::Chromium;
 use analyse::{Shown, Window};
 use anyhow::{bail, Context};
@@ -120,7 +121,7 @@ pub(super) fn run(args: &BenchArgs, target: &Target) -> anyhow::Result<GlassRepo
     std::thread::sleep(super::secs("--warmup", args.warmup)?);
 
     let window_len = super::secs("--seconds", args.seconds)?;
-    let ticks = cpu::ticks_per_second();
+    let ticks = procfs::ticks_per_second();
     let server_task = Task::Process(server.pid());
     let browser_pids = browser.pids();
     let browser_cpu = |pids: &[u32]| -> f64 {
@@ -250,7 +251,7 @@ fn received_bytes(browser: &mut Chromium) -> anyhow::Result<u64> {
 fn server_peak_rss(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| rss::status_kib(&s, "VmHWM"))
+        .and_then(|s| procfs::status_kib(&s, "VmHWM"))
         .map_or(0, |k| k * 1024)
 }
 

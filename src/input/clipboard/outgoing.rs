@@ -1,5 +1,5 @@
-//! Server → client clipboard messages on the `input` data channel: JSON `{"type","data"}` envelopes,
-//! each at most `max_message_bytes` long (browsers refuse data-channel messages over 256 KiB).
+//! Server → client clipboard messages on the `input` data channel ([`ServerMessage`]s), each at
+//! most `max_message_bytes` long once written (browsers refuse data-channel messages over 256 KiB).
 //!
 //! - Text that fits in one message, for [`Dialect::Selkies1`]: Selkies 1.x's
 //!   `{"type":"clipboard","data":{"content":"<base64 UTF-8>"}}`.
@@ -20,6 +20,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 
 use super::content::Content;
+use crate::viewer::message::ServerMessage;
 
 /// The largest message browsers accept on a data channel (Chromium's limit; Firefox allows more).
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -53,22 +54,28 @@ pub fn chunk_bytes(max_message_bytes: usize) -> usize {
 /// ```
 /// use selkies_rs::input::clipboard::{outgoing, Content};
 /// let msgs: Vec<String> =
-///     outgoing::messages(&Content::text("hi"), outgoing::Dialect::Selkies1, 256 * 1024).collect();
+///     outgoing::messages(&Content::text("hi"), outgoing::Dialect::Selkies1, 256 * 1024)
+///         .map(|m| m.to_text())
+///         .collect();
 /// assert_eq!(msgs, [r#"{"type":"clipboard","data":{"content":"aGk="}}"#]);
 /// ```
 pub fn messages(content: &Content, dialect: Dialect, max_message_bytes: usize) -> Messages {
     let max = max_message_bytes.max(MIN_MESSAGE_BYTES);
     let chunk = chunk_bytes(max);
     let text = content.is_text();
-    let mime = json_string(&content.mime);
+    let mime = content.mime.clone();
     let len = content.data.len();
     let b64_len = len.div_ceil(3) * 4;
     let single_v1 = text && dialect == Dialect::Selkies1;
     let overhead = if single_v1 {
-        r#"{"type":"clipboard","data":{"content":""}}"#.len()
+        ServerMessage::Clipboard {
+            content: String::new(),
+        }
     } else {
-        single_v2(&mime, "", text, len).len()
-    };
+        single_v2(&mime, String::new(), text, len)
+    }
+    .to_text()
+    .len();
     let stage = if len == 0 {
         Stage::Done
     } else if overhead.saturating_add(b64_len) <= max {
@@ -104,7 +111,6 @@ enum Stage {
 /// at a time, so a large image never exists as base64 all at once.
 #[derive(Debug, Clone)]
 pub struct Messages {
-    /// The MIME type, already a JSON string literal.
     mime: String,
     data: Bytes,
     text: bool,
@@ -114,46 +120,42 @@ pub struct Messages {
 }
 
 impl Iterator for Messages {
-    type Item = String;
+    type Item = ServerMessage;
 
-    fn next(&mut self) -> Option<String> {
+    fn next(&mut self) -> Option<ServerMessage> {
         match self.stage {
             Stage::Done => None,
             Stage::SingleV1 => {
                 self.stage = Stage::Done;
-                Some(format!(
-                    r#"{{"type":"clipboard","data":{{"content":"{}"}}}}"#,
-                    B64.encode(&self.data)
-                ))
+                Some(ServerMessage::Clipboard {
+                    content: B64.encode(&self.data),
+                })
             }
             Stage::SingleV2 => {
                 self.stage = Stage::Done;
                 let b64 = B64.encode(&self.data);
-                Some(single_v2(&self.mime, &b64, self.text, self.data.len()))
+                Some(single_v2(&self.mime, b64, self.text, self.data.len()))
             }
             Stage::Start => {
                 self.stage = Stage::Data;
-                Some(format!(
-                    r#"{{"type":"clipboard-msg-start","data":{{"mime_type":{},"is_binary_data":{},"total_size":{}}}}}"#,
-                    self.mime,
-                    !self.text,
-                    self.data.len()
-                ))
+                Some(ServerMessage::ClipboardStart {
+                    mime_type: self.mime.clone(),
+                    is_binary_data: !self.text,
+                    total_size: self.data.len(),
+                })
             }
             Stage::Data => {
                 let end = self.offset.saturating_add(self.chunk).min(self.data.len());
-                let b64 = B64.encode(self.data.get(self.offset..end).unwrap_or_default());
+                let content = B64.encode(self.data.get(self.offset..end).unwrap_or_default());
                 self.offset = end;
                 if self.offset >= self.data.len() {
                     self.stage = Stage::End;
                 }
-                Some(format!(
-                    r#"{{"type":"clipboard-msg-data","data":{{"content":"{b64}"}}}}"#
-                ))
+                Some(ServerMessage::ClipboardData { content })
             }
             Stage::End => {
                 self.stage = Stage::Done;
-                Some(r#"{"type":"clipboard-msg-end","data":{}}"#.to_owned())
+                Some(ServerMessage::ClipboardEnd {})
             }
         }
     }
@@ -183,21 +185,23 @@ impl Messages {
     }
 }
 
-fn single_v2(mime_json: &str, b64: &str, text: bool, len: usize) -> String {
-    format!(
-        r#"{{"type":"clipboard-msg","data":{{"content":"{b64}","mime_type":{mime_json},"is_binary_data":{},"total_size":{len}}}}}"#,
-        !text
-    )
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::Value::String(s.to_owned()).to_string()
+fn single_v2(mime: &str, content: String, text: bool, len: usize) -> ServerMessage {
+    ServerMessage::ClipboardMsg {
+        content,
+        mime_type: mime.to_owned(),
+        is_binary_data: !text,
+        total_size: len,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    fn texts(messages: Messages) -> Vec<String> {
+        messages.map(|m| m.to_text()).collect()
+    }
 
     fn parse(msg: &str) -> Value {
         serde_json::from_str(msg).unwrap_or_else(|e| panic!("{msg:?}: {e}"))
@@ -246,11 +250,11 @@ mod tests {
     #[test]
     fn small_text_in_both_dialects() {
         let c = Content::text("grüße ☃ 日本");
-        let v1: Vec<String> = messages(&c, Dialect::Selkies1, DEFAULT_MAX_MESSAGE_BYTES).collect();
+        let v1: Vec<String> = texts(messages(&c, Dialect::Selkies1, DEFAULT_MAX_MESSAGE_BYTES));
         assert_eq!(v1.len(), 1);
         assert_eq!(parse(&v1[0])["type"], "clipboard");
         assert_eq!(reassemble(&v1), ("text/plain".into(), c.data.to_vec()));
-        let v2: Vec<String> = messages(&c, Dialect::Selkies2, DEFAULT_MAX_MESSAGE_BYTES).collect();
+        let v2: Vec<String> = texts(messages(&c, Dialect::Selkies2, DEFAULT_MAX_MESSAGE_BYTES));
         assert_eq!(
             v2,
             [format!(
@@ -273,7 +277,7 @@ mod tests {
             let c = Content::new(mime, data.clone());
             let it = messages(&c, dialect, DEFAULT_MAX_MESSAGE_BYTES);
             let expected = it.len();
-            let msgs: Vec<String> = it.collect();
+            let msgs: Vec<String> = texts(it);
             assert_eq!(msgs.len(), expected);
             // start + 6 chunks (5 full, 1 partial) + end.
             assert_eq!(msgs.len(), 8);
@@ -301,7 +305,7 @@ mod tests {
     fn small_binary_is_one_clipboard_msg_in_both_dialects() {
         let c = Content::new("image/png", vec![1, 2, 3]);
         for dialect in [Dialect::Selkies1, Dialect::Selkies2] {
-            let msgs: Vec<String> = messages(&c, dialect, DEFAULT_MAX_MESSAGE_BYTES).collect();
+            let msgs: Vec<String> = texts(messages(&c, dialect, DEFAULT_MAX_MESSAGE_BYTES));
             assert_eq!(msgs.len(), 1);
             let v = parse(&msgs[0]);
             assert_eq!(v["type"], "clipboard-msg");
@@ -320,7 +324,7 @@ mod tests {
                 for mime in ["text/plain", "image/png", "x/\"quoted\"\\mime"] {
                     let c = Content::new(mime, data.clone());
                     for dialect in [Dialect::Selkies1, Dialect::Selkies2] {
-                        let msgs: Vec<String> = messages(&c, dialect, max).collect();
+                        let msgs: Vec<String> = texts(messages(&c, dialect, max));
                         let limit = max.max(MIN_MESSAGE_BYTES);
                         assert!(msgs.iter().all(|m| m.len() <= limit), "{max} {len}");
                         assert_eq!(reassemble(&msgs), (mime.to_owned(), data.clone()));

@@ -5,11 +5,9 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use super::message::ServerMessage;
 use crate::input::clipboard::{outgoing, Assembler, Clipboard, Content, Dialect};
-use crate::input::protocol::{Category, Verb};
-
-/// Browsers refuse data-channel messages above 256 KiB.
-const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+use crate::input::protocol::Verb;
 
 /// The clipboard as one viewer sees it.
 pub struct ClipboardSession {
@@ -30,13 +28,8 @@ impl ClipboardSession {
         }
     }
 
-    /// Whether `verb` is a clipboard verb this session handles.
-    pub fn handles(verb: &Verb) -> bool {
-        verb.category() == Category::Clipboard
-    }
-
     /// Applies a clipboard verb; returns the messages to send back (the clipboard, for reads).
-    pub async fn handle(&mut self, verb: Verb, peer: &str) -> Vec<String> {
+    pub async fn handle(&mut self, verb: Verb, peer: &str) -> Vec<ServerMessage> {
         // Selkies 2.x clients announce themselves by the verbs only they send.
         if matches!(
             verb,
@@ -73,7 +66,7 @@ impl ClipboardSession {
     }
 
     /// The messages carrying the current X clipboard, if there is one and it may go out.
-    pub fn current(&self) -> Vec<String> {
+    pub fn current(&self) -> Vec<ServerMessage> {
         self.clipboard
             .current()
             .map(|c| self.messages(&c))
@@ -81,8 +74,8 @@ impl ClipboardSession {
     }
 
     /// The messages for `content`, in order.
-    pub fn messages(&self, content: &Content) -> Vec<String> {
-        outgoing::messages(content, self.dialect, MAX_MESSAGE_BYTES).collect()
+    pub fn messages(&self, content: &Content) -> Vec<ServerMessage> {
+        outgoing::messages(content, self.dialect, outgoing::DEFAULT_MAX_MESSAGE_BYTES).collect()
     }
 
     /// The next change of the X clipboard; pending forever when none can come.

@@ -1,8 +1,8 @@
-//! CPU time of a process or one of its threads, read from `/proc/<pid>[/task/<tid>]/stat`.
+//! This process's (or another's) CPU time and memory, read from procfs.
 //!
-//! `getrusage` would need `unsafe`; procfs gives the same counters (`utime` + `stime`, in clock
-//! ticks) for any process we may read, which also lets the bench count the painter thread and
-//! the X server apart from the pipeline.
+//! `getrusage` and `sysconf` would need `unsafe`; procfs gives the same counters for any process
+//! we may read, which also lets the bench count the painter thread and the X server apart from
+//! the pipeline. Nothing here spawns a process, so `/metrics` may call it on a tokio worker.
 
 use std::time::Duration;
 
@@ -49,17 +49,32 @@ fn ticks_to_duration(ticks: u64, per_second: u64) -> Duration {
         + Duration::from_nanos((ticks % per_second) * 1_000_000_000 / per_second)
 }
 
-/// The kernel's `USER_HZ`, from `getconf CLK_TCK`; 100 (its value on every Linux architecture
-/// we run on) when `getconf` is missing.
+/// `AT_CLKTCK` in the ELF auxiliary vector: the kernel's `USER_HZ`.
+const AT_CLKTCK: u64 = 17;
+
+/// The kernel's `USER_HZ` (what `sysconf(_SC_CLK_TCK)` returns), from `/proc/self/auxv`; 100,
+/// its value on every Linux architecture we run on, when that cannot be read.
 pub fn ticks_per_second() -> u64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
+    std::fs::read("/proc/self/auxv")
         .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+        .and_then(|auxv| auxv_value(&auxv, AT_CLKTCK))
         .filter(|&t| t > 0)
         .unwrap_or(100)
+}
+
+/// The value of `key` in an auxiliary vector: native-endian (type, value) pairs of machine words,
+/// ended by type 0.
+fn auxv_value(auxv: &[u8], key: u64) -> Option<u64> {
+    const WORD: usize = std::mem::size_of::<usize>();
+    let word = |b: &[u8]| -> Option<u64> {
+        let mut buf = [0u8; WORD];
+        buf.copy_from_slice(b.get(..WORD)?);
+        u64::try_from(usize::from_ne_bytes(buf)).ok()
+    };
+    auxv.chunks_exact(2 * WORD).find_map(|pair| {
+        let kind = word(pair)?;
+        (kind == key).then(|| word(&pair[WORD..])).flatten()
+    })
 }
 
 /// The thread ids of this process whose name (`comm`) is `name`.
@@ -75,6 +90,32 @@ pub fn threads_named(name: &str) -> Vec<u32> {
             (comm.trim_end() == name).then_some(tid)
         })
         .collect()
+}
+
+/// Resident set size (`VmRSS`) of this process in bytes, or `None` when procfs cannot be read.
+pub fn rss_bytes() -> Option<u64> {
+    own_status_kib("VmRSS").map(|k| k * 1024)
+}
+
+/// Peak resident set size (`VmHWM`) in bytes, or `None` when procfs cannot be read.
+pub fn peak_rss_bytes() -> Option<u64> {
+    own_status_kib("VmHWM").map(|k| k * 1024)
+}
+
+fn own_status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_kib(&status, key)
+}
+
+/// The value of a `Key:   123 kB` line of a `status` file, in KiB.
+pub fn status_kib(status: &str, key: &str) -> Option<u64> {
+    status.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        if k != key {
+            return None;
+        }
+        v.trim().strip_suffix("kB")?.trim().parse().ok()
+    })
 }
 
 #[cfg(test)]
@@ -108,10 +149,42 @@ mod tests {
     }
 
     #[test]
+    fn the_aux_vector_gives_what_getconf_says() {
+        let getconf = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse::<u64>().ok());
+        if let Some(expected) = getconf {
+            assert_eq!(ticks_per_second(), expected);
+        }
+        let word = |v: usize| v.to_ne_bytes().to_vec();
+        let auxv: Vec<u8> = [6, 4096, 17, 250, 0, 0]
+            .into_iter()
+            .flat_map(word)
+            .collect();
+        assert_eq!(auxv_value(&auxv, AT_CLKTCK), Some(250));
+        assert_eq!(auxv_value(&auxv, 99), None);
+        assert_eq!(auxv_value(&auxv[..5], AT_CLKTCK), None);
+    }
+
+    #[test]
     fn reads_this_process() {
         let hz = ticks_per_second();
         assert!(hz > 0);
         assert!(Task::Process(std::process::id()).cpu_time(hz).is_some());
         assert_eq!(Task::Process(u32::MAX).cpu_time(hz), None);
+        assert!(peak_rss_bytes().is_some_and(|b| b > 0));
+        assert!(rss_bytes().is_some_and(|b| b > 0));
+    }
+
+    #[test]
+    fn finds_the_key() {
+        let status =
+            "Name:\tselkies-rs\nVmPeak:\t  300000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40000 kB\n";
+        assert_eq!(status_kib(status, "VmHWM"), Some(51200));
+        assert_eq!(status_kib(status, "VmRSS"), Some(40000));
+        assert_eq!(status_kib(status, "VmSwap"), None);
+        assert_eq!(status_kib("VmHWM:\tlots\n", "VmHWM"), None);
     }
 }
